@@ -16,6 +16,10 @@ import sys
 #: (see ``benchmarks/bench_backends.py`` for the measurements behind it).
 DEFAULT_BACKEND = "jax"
 
+# Keras backend name -> the module that must be importable for it.
+_BACKEND_MODULES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch",
+                    "numpy": "numpy", "openvino": "openvino"}
+
 
 def _keras_config_backend():
     """Return the backend named in the user's keras.json, or None."""
@@ -30,20 +34,25 @@ def _keras_config_backend():
         return None
 
 
-def user_backend():
-    """The backend the user chose (environment or keras.json), or None."""
-    return os.environ.get("KERAS_BACKEND") or _keras_config_backend()
+def _installed(backend):
+    return importlib.util.find_spec(_BACKEND_MODULES.get(backend, backend)) is not None
 
 
 def configure_default_backend():
     """Set ``KERAS_BACKEND`` to the default when nothing else decides it.
 
-    Does nothing when the user set ``KERAS_BACKEND`` or a ``keras.json``
-    backend, when Keras is already imported (too late to change), or when the
-    default backend is not installed (Keras then uses its own default).
+    ``KERAS_BACKEND`` always wins, and so does a ``keras.json`` backend that
+    is installed. A ``keras.json`` naming a backend that is not installed is
+    overridden: Keras writes ``"backend": "tensorflow"`` into a new keras.json
+    on its first import whatever backend it runs, so that entry is usually no
+    choice of the user's, and following it could only fail. Nothing changes
+    once Keras is imported (too late) or when the default is not installed.
     """
-    if user_backend() is not None or "keras" in sys.modules:
+    if os.environ.get("KERAS_BACKEND") or "keras" in sys.modules:
         return
-    if importlib.util.find_spec(DEFAULT_BACKEND) is None:
+    configured = _keras_config_backend()
+    if configured is not None and _installed(configured):
+        return
+    if not _installed(DEFAULT_BACKEND):
         return
     os.environ["KERAS_BACKEND"] = DEFAULT_BACKEND

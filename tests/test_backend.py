@@ -33,3 +33,11 @@ def test_user_keras_json_wins(tmp_path):
     (tmp_path / "keras.json").write_text(json.dumps({"backend": "numpy"}))
     code = "import skqrnn, os; print(os.environ.get('KERAS_BACKEND'))"
     assert _run(code, home=tmp_path) == "None"
+
+
+def test_keras_json_naming_an_uninstalled_backend_falls_back_to_default(tmp_path):
+    # Keras itself writes "backend": "tensorflow" into a new keras.json, even when it
+    # runs another backend; that must not break skqrnn where TensorFlow is absent.
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "no_such_backend"}))
+    code = "import skqrnn, keras; print(keras.backend.backend())"
+    assert _run(code, home=tmp_path) == "jax"
