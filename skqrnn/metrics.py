@@ -1,0 +1,859 @@
+"""YouTube-8M evaluation metrics: GAP@k, Hit@k, PERR and MAP.
+
+Vectorized re-implementations of Google's ``eval_util.py`` and
+``average_precision_calculator.py`` (YouTube-8M starter code), as plain
+functions, a streaming :class:`YT8MEvaluator` and scikit-learn scorers.
+
+Inputs
+------
+``y_true`` is a 0/1 indicator matrix of shape ``(n_videos, n_classes)``,
+dense or any :mod:`scipy.sparse` format (a sparse ``y_true`` is never
+densified); ``y_score`` is a dense real matrix of the same shape.
+
+How it is computed
+------------------
+Rows are processed in chunks of a few million cells: ``np.argpartition``
+picks each video's top-k classes, the labels of those k cells are gathered
+(for sparse ``y_true`` by a binary search of ``row * n_classes + column``
+keys in the canonical CSR structure), and only the ``n_videos * k`` pooled
+(score, label, class) triples are kept and sorted once. Peak extra memory is
+therefore ``O(n_videos * k)`` plus one chunk, whatever ``n_classes`` is.
+
+Ties
+----
+Google's code breaks score ties by a seeded shuffle; these functions use a
+deterministic, *pessimistic* rule instead: among equal scores, negatives
+rank before positives -- when choosing a video's top k, in the pooled GAP
+list and in each class's MAP list. Ties therefore never raise a score (a
+constant predictor gets the lowest value consistent with its ranking).
+Results do not depend on the order of the videos, and GAP, Hit@k and PERR
+not on the order of the classes either; when a video must choose between
+classes tied at its k-th score *with the same label*, the lower column
+index is kept, which can matter for MAP only. On inputs without ties the
+results equal the reference to float rounding.
+
+This module does not import Keras.
+"""
+
+import numbers
+import re
+from functools import partial
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.metrics import get_scorer as _sk_get_scorer
+# _Scorer is private, but subclassing it is what keeps make_scorer semantics
+# (multi-metric dicts, refit="name", metadata routing); see _YT8MScorer.
+from sklearn.metrics._scorer import _Scorer
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = [
+    "global_average_precision",
+    "hit_at_k",
+    "precision_at_equal_recall_rate",
+    "mean_average_precision",
+    "YT8MEvaluator",
+    "make_yt8m_scorer",
+    "gap_scorer",
+    "hit_at_one_scorer",
+    "perr_scorer",
+    "map_scorer",
+    "get_scorer",
+]
+
+# About this many score cells per chunk: argpartition's int64 index array of
+# a chunk is 8x this in bytes (32 MiB), whatever the full matrix's size.
+_CHUNK_CELLS = 1 << 22
+
+
+# ----------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------
+
+
+def _check_k(k, name="k"):
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
+        raise ValueError(f"{name} must be a positive integer, got {k!r}.")
+    if k < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {k}.")
+    return int(k)
+
+
+class _Labels:
+    """Read-only access to a dense or sparse 0/1 ``y_true`` by rows.
+
+    For sparse input the canonical CSR structure (sorted, de-duplicated
+    indices, explicit zeros dropped) is summarised by one sorted int64 key
+    per positive, ``row * n_classes + column``, so the label of any
+    (row, column) cell is one ``np.searchsorted`` away.
+    """
+
+    def __init__(self, y_true):
+        if sp.issparse(y_true):
+            if y_true.ndim != 2:
+                raise ValueError(
+                    "y_true must be 2-D of shape (n_videos, n_classes), "
+                    f"got a sparse array of shape {y_true.shape}."
+                )
+            csr = y_true.tocsr()
+            if not csr.has_canonical_format:
+                # tocsr() may return the caller's matrix itself: never sort
+                # or sum the user's data in place.
+                csr = csr.copy()
+                csr.sum_duplicates()
+            data = csr.data
+            if data.size and not np.all((data == 0) | (data == 1)):
+                bad = data[~((data == 0) | (data == 1))][0]
+                raise ValueError(
+                    "y_true must be a binary 0/1 indicator matrix; the sparse "
+                    f"y_true holds the value {bad!r}."
+                )
+            nonzero = data != 0
+            rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
+            self.keys = rows[nonzero] * csr.shape[1] + csr.indices[nonzero]
+            self.row_counts = np.bincount(rows[nonzero], minlength=csr.shape[0])
+            self.class_counts = np.bincount(
+                csr.indices[nonzero], minlength=csr.shape[1]
+            ).astype(np.int64)
+            self.dense = None
+            self.shape = csr.shape
+        else:
+            y = np.asarray(y_true)
+            if y.ndim != 2:
+                raise ValueError(
+                    "y_true must be 2-D of shape (n_videos, n_classes), got "
+                    f"shape {y.shape}. For a single label column use "
+                    "y.reshape(-1, 1)."
+                )
+            if y.dtype == object or not (
+                y.dtype == bool or np.issubdtype(y.dtype, np.number)
+            ):
+                raise ValueError(
+                    f"y_true must be a numeric 0/1 indicator matrix, got dtype {y.dtype}."
+                )
+            self.dense = y
+            self.shape = y.shape
+            self.keys = None
+            # Row / class counts and the 0/1 check are done chunk by chunk in
+            # _scan so that a big dense y_true is read only once.
+            self.row_counts = None
+            self.class_counts = None
+
+    def dense_chunk(self, start, stop):
+        """Rows ``start:stop`` of a dense y_true as bool, after the 0/1 check."""
+        block = self.dense[start:stop]
+        if block.dtype != bool:
+            ok = (block == 0) | (block == 1)
+            if not ok.all():
+                r, c = np.argwhere(~ok)[0]
+                raise ValueError(
+                    "y_true must be a binary 0/1 indicator matrix; "
+                    f"y_true[{start + r}, {c}] is {block[r, c]!r}."
+                )
+            block = block == 1
+        return block
+
+    def lookup(self, rows, cols):
+        """Labels (bool) of sparse cells; ``rows`` broadcasts against ``cols``."""
+        query = np.asarray(rows, dtype=np.int64) * self.shape[1] + cols
+        if self.keys.size == 0:
+            return np.zeros(query.shape, dtype=bool)
+        pos = np.searchsorted(self.keys, query)
+        np.minimum(pos, self.keys.size - 1, out=pos)
+        return self.keys[pos] == query
+
+
+def _check_inputs(y_true, y_score):
+    labels = _Labels(y_true)
+    if sp.issparse(y_score):
+        raise ValueError(
+            "y_score must be a dense array of shape (n_videos, n_classes); "
+            "got a sparse matrix."
+        )
+    score = np.asarray(y_score)
+    if score.dtype == object or not (
+        score.dtype == bool or np.issubdtype(score.dtype, np.number)
+    ) or np.iscomplexobj(score):
+        raise ValueError(f"y_score must be a real-valued array, got dtype {score.dtype}.")
+    if score.ndim == 1 and len(labels.shape) == 2 and labels.shape[1] == 2:
+        raise ValueError(
+            f"y_score has shape {score.shape} but y_true has shape "
+            f"{labels.shape}; expected y_score of shape {labels.shape}. "
+            "scikit-learn's make_scorer passes a single predict_proba column "
+            "when the estimator's classes_ has exactly two values (a "
+            "multi-label classifier with 2 labels): use the scorers of "
+            "skqrnn.metrics (gap_scorer, ...) which handle this case."
+        )
+    if score.ndim != 2:
+        raise ValueError(
+            "y_score must be 2-D of shape (n_videos, n_classes), got shape "
+            f"{score.shape}. For a single label column use y.reshape(-1, 1)."
+        )
+    if score.shape != tuple(labels.shape):
+        raise ValueError(
+            f"y_true and y_score must have the same shape; got y_true of shape "
+            f"{tuple(labels.shape)} and y_score of shape {score.shape}."
+        )
+    if score.shape[0] == 0 or score.shape[1] == 0:
+        raise ValueError(
+            f"need at least one video and one class; got inputs of shape {score.shape}."
+        )
+    if score.dtype == bool:
+        score = score.astype(np.float32)
+    return labels, score
+
+
+# ----------------------------------------------------------------------------
+# Core: per-video top-k selection, chunked
+# ----------------------------------------------------------------------------
+
+
+class _ScanResult:
+    """What one pass over (y_true, y_score) leaves behind: O(n_videos * k)."""
+
+    __slots__ = ("scores", "labels", "classes", "class_counts", "n_hits", "perr_sum",
+                 "n_videos")
+
+
+def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
+    """Pass over the rows in chunks, keeping each video's top ``keep`` cells.
+
+    Returns the kept (score, label, class) triples as ``(n_videos, keep)``
+    arrays ordered best first (pessimistic ties), the per-class positive
+    counts, the number of videos with a positive among their top ``hit_k``
+    and, if ``perr``, the sum over videos of the precision at equal recall.
+    """
+    n, c = score.shape
+    keep = min(keep, c)
+    hit_k = min(hit_k, c)
+    out = _ScanResult()
+    out.n_videos = n
+    out.scores = np.empty((n, keep), dtype=np.float64)
+    out.labels = np.empty((n, keep), dtype=bool)
+    out.classes = np.empty((n, keep), dtype=np.int32 if c < 2**31 else np.int64)
+    out.n_hits = 0
+    out.perr_sum = 0.0
+    class_counts = labels.class_counts
+    if class_counts is None:
+        class_counts = np.zeros(c, dtype=np.int64)
+    step = max(1, _CHUNK_CELLS // c)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        block = score[start:stop]
+        if not np.isfinite(block).all():
+            r, col = np.argwhere(~np.isfinite(block))[0]
+            raise ValueError(
+                "y_score must be finite; y_score"
+                f"[{start + r}, {col}] is {block[r, col]!r}."
+            )
+        rows = np.arange(start, stop, dtype=np.int64)
+        if labels.dense is not None:
+            lab_block = labels.dense_chunk(start, stop)
+            n_pos = lab_block.sum(axis=1)
+            class_counts += lab_block.sum(axis=0)
+        else:
+            lab_block = None
+            n_pos = labels.row_counts[start:stop]
+        need = max(keep, hit_k)
+        if perr and n_pos.size:
+            need = max(need, int(n_pos.max()))
+        need = min(need, c)
+        if need == 0:
+            continue
+        idx = _top_k_indices(block, need, labels, lab_block, start)
+        top_scores = np.take_along_axis(block, idx, axis=1)
+        if lab_block is not None:
+            top_labels = np.take_along_axis(lab_block, idx, axis=1)
+        else:
+            top_labels = labels.lookup(rows[:, None], idx)
+        # Best first; among equal scores negatives first (the tie rule).
+        order = np.lexsort((top_labels, -top_scores.astype(np.float64)), axis=1)
+        idx = np.take_along_axis(idx, order, axis=1)
+        top_scores = np.take_along_axis(top_scores, order, axis=1)
+        top_labels = np.take_along_axis(top_labels, order, axis=1)
+        if keep:
+            out.scores[start:stop] = top_scores[:, :keep]
+            out.labels[start:stop] = top_labels[:, :keep]
+            out.classes[start:stop] = idx[:, :keep]
+        if hit_k:
+            out.n_hits += int(top_labels[:, :hit_k].any(axis=1).sum())
+        if perr:
+            # Precision among the top n_pos classes, counting only scores > 0.
+            within = np.arange(need)[None, :] < n_pos[:, None]
+            good = (top_labels & within & (top_scores > 0)).sum(axis=1)
+            has = n_pos > 0
+            out.perr_sum += float(np.sum(good[has] / n_pos[has]))
+    out.class_counts = class_counts
+    return out
+
+
+def _top_k_indices(block, k, labels, lab_block, start):
+    """Column indices of each row's k best scores (unordered).
+
+    ``np.argpartition`` picks an arbitrary subset of the cells tied at the
+    k-th score; rows where that matters are redone to prefer negatives.
+    """
+    c = block.shape[1]
+    if k >= c:
+        return np.broadcast_to(np.arange(c), block.shape).copy()
+    idx = np.argpartition(block, c - k, axis=1)[:, c - k:]
+    kth = np.take_along_axis(block, idx[:, :1], axis=1)
+    # argpartition leaves the k-th largest score first in the slice, so a
+    # row is tied at the boundary iff more than k cells reach it.
+    tied_rows = np.flatnonzero(np.count_nonzero(block >= kth, axis=1) > k)
+    for r in tied_rows:
+        row = block[r]
+        t = kth[r, 0]
+        above = np.flatnonzero(row > t)
+        at = np.flatnonzero(row == t)
+        if lab_block is not None:
+            at_lab = lab_block[r, at]
+        else:
+            at_lab = labels.lookup(start + r, at)
+        at = at[np.argsort(at_lab, kind="stable")]
+        idx[r] = np.concatenate([above, at[: k - above.size]])
+    return idx
+
+
+def _pooled_ap(scores, labels, n_positives):
+    """Average precision of one ranked list (non-interpolated, as ap_at_n).
+
+    ``sum over positive positions i of (positives in the first i) / i``,
+    divided by ``n_positives`` (which may exceed the positives listed).
+    """
+    if n_positives == 0 or scores.size == 0:
+        return 0.0
+    order = np.lexsort((labels, -scores))
+    lab = labels[order]
+    ranks = np.flatnonzero(lab) + 1
+    hits = np.arange(1, ranks.size + 1)
+    return float(np.sum(hits / ranks) / n_positives)
+
+
+def _gap_from(scores, labels, class_counts):
+    return _pooled_ap(scores.ravel(), labels.ravel(), int(class_counts.sum()))
+
+
+def _map_from(scores, labels, classes, class_counts):
+    scores = scores.ravel()
+    labels = labels.ravel()
+    classes = classes.ravel()
+    present = np.flatnonzero(class_counts > 0)
+    if present.size == 0:
+        return 0.0
+    # One sort: by class, then score descending, negatives first on ties.
+    order = np.lexsort((labels, -scores, classes))
+    cls = classes[order]
+    lab = labels[order]
+    starts = np.searchsorted(cls, np.arange(class_counts.size))
+    pos = np.arange(cls.size) - starts[cls] + 1  # 1-based rank within class
+    cum = np.cumsum(lab)
+    before = np.concatenate([[0], cum])[starts]  # positives before class start
+    hits = cum - before[cls]
+    sel = lab.astype(bool)
+    per_class = np.bincount(cls[sel], weights=hits[sel] / pos[sel],
+                            minlength=class_counts.size)
+    return float(np.mean(per_class[present] / class_counts[present]))
+
+
+# ----------------------------------------------------------------------------
+# Public metric functions
+# ----------------------------------------------------------------------------
+
+
+def global_average_precision(y_true, y_score, *, k=20):
+    r"""Global average precision at k (GAP@k), the YouTube-8M metric.
+
+    Each video keeps its ``k`` highest-scoring classes; the
+    ``N = n_videos * min(k, n_classes)`` resulting (score, label) pairs are
+    pooled and sorted by descending score, and
+
+    .. math::
+
+        \mathrm{GAP} = \frac{1}{P} \sum_{i=1}^{N} p(i)\,\mathrm{rel}(i),
+        \qquad p(i) = \frac{1}{i}\sum_{j \le i} \mathrm{rel}(j),
+
+    where ``rel(i)`` is 1 if the i-th pooled prediction is a true label and
+    ``P`` is the total number of positive labels in ``y_true`` -- including
+    those outside every video's top k, so missed labels lower GAP.
+
+    Parameters
+    ----------
+    y_true : {array-like, sparse matrix} of shape (n_videos, n_classes)
+        0/1 label indicator matrix. Sparse input (any scipy.sparse format)
+        is never densified.
+    y_score : array-like of shape (n_videos, n_classes)
+        Confidence scores; finite, any real scale.
+    k : int, default=20
+        Predictions kept per video; values above ``n_classes`` mean all.
+
+    Returns
+    -------
+    gap : float
+        In ``[0, 1]``. 0.0 when ``y_true`` has no positive label at all (as
+        the reference returns).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or are not 2-D, ``y_true`` is not 0/1,
+        ``y_score`` holds NaN or infinity, or ``k`` is not a positive integer.
+
+    Notes
+    -----
+    Ties are ranked pessimistically (negatives first); see the module
+    docstring. Matches Google's ``eval_util.calculate_gap`` on inputs
+    without ties.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.metrics import global_average_precision
+    >>> y_true = np.array([[1, 0, 0], [0, 1, 1]])
+    >>> y_score = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.2]])
+    >>> round(global_average_precision(y_true, y_score, k=2), 4)
+    0.5556
+    """
+    k = _check_k(k)
+    labels, score = _check_inputs(y_true, y_score)
+    res = _scan(labels, score, keep=k)
+    return _gap_from(res.scores, res.labels, res.class_counts)
+
+
+def hit_at_k(y_true, y_score, *, k=1):
+    r"""Hit@k: fraction of videos with a true label among their top k classes.
+
+    .. math::
+
+        \mathrm{Hit@}k = \frac{1}{n}\sum_{v=1}^{n}
+        \mathbb{1}\left[\mathrm{top}_k(v) \cap \mathrm{labels}(v) \neq \emptyset\right]
+
+    Videos without labels count as misses and stay in the denominator.
+    ``k=1`` is the reference's ``calculate_hit_at_one``.
+
+    Parameters
+    ----------
+    y_true : {array-like, sparse matrix} of shape (n_videos, n_classes)
+        0/1 label indicator matrix.
+    y_score : array-like of shape (n_videos, n_classes)
+        Confidence scores.
+    k : int, default=1
+        Number of top classes looked at per video (capped at ``n_classes``).
+
+    Returns
+    -------
+    hit : float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.metrics import hit_at_k
+    >>> y_true = np.array([[1, 0, 0], [0, 0, 1]])
+    >>> y_score = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.2]])
+    >>> float(hit_at_k(y_true, y_score))
+    0.5
+    >>> float(hit_at_k(y_true, y_score, k=3))
+    1.0
+    """
+    k = _check_k(k)
+    labels, score = _check_inputs(y_true, y_score)
+    res = _scan(labels, score, hit_k=k)
+    return res.n_hits / res.n_videos
+
+
+def precision_at_equal_recall_rate(y_true, y_score):
+    r"""Precision at equal recall rate (PERR), averaged over videos.
+
+    For a video with :math:`n_v > 0` true labels, the precision among its
+    :math:`n_v` best-scored classes, where a class only counts if its score
+    is strictly positive:
+
+    .. math::
+
+        \mathrm{PERR} = \frac{1}{n}\sum_{v:\,n_v>0} \frac{1}{n_v}
+        \left|\{c \in \mathrm{top}_{n_v}(v) : y_{vc} = 1,\ s_{vc} > 0\}\right|
+
+    Videos with no labels contribute 0 and stay in the denominator.
+
+    Parameters
+    ----------
+    y_true : {array-like, sparse matrix} of shape (n_videos, n_classes)
+        0/1 label indicator matrix.
+    y_score : array-like of shape (n_videos, n_classes)
+        Confidence scores.
+
+    Returns
+    -------
+    perr : float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.metrics import precision_at_equal_recall_rate
+    >>> y_true = np.array([[1, 1, 0], [0, 0, 1]])
+    >>> y_score = np.array([[0.9, 0.1, 0.5], [0.8, 0.7, 0.2]])
+    >>> float(precision_at_equal_recall_rate(y_true, y_score))
+    0.25
+    """
+    labels, score = _check_inputs(y_true, y_score)
+    res = _scan(labels, score, perr=True)
+    return res.perr_sum / res.n_videos
+
+
+def mean_average_precision(y_true, y_score, *, k=20):
+    r"""Mean over classes of the average precision of the top-k predictions.
+
+    Each video keeps its top ``k`` classes; for every class ``c`` the
+    (score, label) pairs of the videos that kept it are ranked by descending
+    score, and
+
+    .. math::
+
+        \mathrm{AP}_c = \frac{1}{P_c}\sum_{i} p_c(i)\,\mathrm{rel}_c(i),
+        \qquad \mathrm{MAP} = \frac{1}{|C^+|}\sum_{c \in C^+} \mathrm{AP}_c,
+
+    where :math:`P_c` is the number of videos labelled ``c`` (including those
+    that did not keep ``c`` in their top k) and :math:`C^+` the classes with
+    :math:`P_c > 0`; classes without positives are left out, as the
+    reference's ``MeanAveragePrecisionCalculator(filter_empty_classes=True)``
+    does.
+
+    Parameters
+    ----------
+    y_true : {array-like, sparse matrix} of shape (n_videos, n_classes)
+        0/1 label indicator matrix.
+    y_score : array-like of shape (n_videos, n_classes)
+        Confidence scores.
+    k : int, default=20
+        Predictions kept per video (capped at ``n_classes``).
+
+    Returns
+    -------
+    map : float
+        In ``[0, 1]``; 0.0 when no class has a positive label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.metrics import mean_average_precision
+    >>> y_true = np.array([[1, 0], [0, 1], [1, 0]])
+    >>> y_score = np.array([[0.9, 0.2], [0.6, 0.3], [0.4, 0.8]])
+    >>> round(mean_average_precision(y_true, y_score, k=1), 4)
+    0.25
+    """
+    k = _check_k(k)
+    labels, score = _check_inputs(y_true, y_score)
+    res = _scan(labels, score, keep=k)
+    return _map_from(res.scores, res.labels, res.classes, res.class_counts)
+
+
+# ----------------------------------------------------------------------------
+# Streaming evaluation
+# ----------------------------------------------------------------------------
+
+
+class YT8MEvaluator:
+    """Accumulate GAP@k, Hit@1, PERR and MAP over batches of videos.
+
+    The streaming counterpart of Google's ``EvaluationMetrics``. Only each
+    video's top-``top_k`` (score, label, class) triples, the per-class
+    positive counts and two running sums are kept, so memory grows as
+    ``O(n_videos * top_k)``, not ``O(n_videos * n_classes)``. ``result()``
+    equals (to float rounding) the metric functions on all batches stacked,
+    however the videos were split into batches.
+
+    Parameters
+    ----------
+    n_classes : int, default=None
+        Number of classes; taken from the first batch when None. Every batch
+        must have this many columns.
+    top_k : int, default=20
+        Predictions kept per video for GAP and MAP.
+
+    Attributes
+    ----------
+    n_videos : int
+        Videos accumulated since construction or the last ``reset()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.metrics import YT8MEvaluator
+    >>> y_true = np.array([[1, 0, 0], [0, 1, 1]])
+    >>> y_score = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.2]])
+    >>> ev = YT8MEvaluator(top_k=2)
+    >>> ev.update(y_true[:1], y_score[:1])
+    >>> ev.update(y_true[1:], y_score[1:])
+    >>> {k: round(v, 4) for k, v in ev.result().items()}
+    {'gap': 0.5556, 'hit_at_one': 0.5, 'perr': 0.75, 'map': 0.6667, 'n_videos': 2}
+    """
+
+    def __init__(self, n_classes=None, *, top_k=20):
+        if n_classes is not None:
+            n_classes = _check_k(n_classes, "n_classes")
+        self.n_classes = n_classes
+        self.top_k = _check_k(top_k, "top_k")
+        self.reset()
+
+    def reset(self):
+        """Forget every accumulated batch (``n_classes`` given at init is kept)."""
+        self._n_classes = self.n_classes
+        self._scores = []
+        self._labels = []
+        self._classes = []
+        self._class_counts = None
+        self._n_hits = 0
+        self._perr_sum = 0.0
+        self.n_videos = 0
+
+    def update(self, y_true_batch, y_score_batch):
+        """Add a batch of videos.
+
+        Parameters
+        ----------
+        y_true_batch : {array-like, sparse matrix} of shape (batch, n_classes)
+            0/1 labels of the batch.
+        y_score_batch : array-like of shape (batch, n_classes)
+            Scores of the batch.
+
+        Raises
+        ------
+        ValueError
+            On bad input (as the metric functions) or a number of classes
+            different from the earlier batches'; the state is then unchanged.
+        """
+        labels, score = _check_inputs(y_true_batch, y_score_batch)
+        if self._n_classes is not None and score.shape[1] != self._n_classes:
+            raise ValueError(
+                f"batch has {score.shape[1]} classes (shape {score.shape}) but the "
+                f"evaluator expects n_classes={self._n_classes}."
+            )
+        res = _scan(labels, score, keep=self.top_k, hit_k=1, perr=True)
+        # All validation passed: only now touch the state.
+        self._n_classes = score.shape[1]
+        self._scores.append(res.scores)
+        self._labels.append(res.labels)
+        self._classes.append(res.classes)
+        if self._class_counts is None:
+            self._class_counts = res.class_counts.copy()
+        else:
+            self._class_counts += res.class_counts
+        self._n_hits += res.n_hits
+        self._perr_sum += res.perr_sum
+        self.n_videos += res.n_videos
+
+    def result(self):
+        """Metrics over every video seen so far.
+
+        Returns
+        -------
+        metrics : dict
+            ``{"gap": float, "hit_at_one": float, "perr": float,
+            "map": float, "n_videos": int}``.
+
+        Raises
+        ------
+        ValueError
+            If no video was added (the reference raises too).
+        """
+        if self.n_videos == 0:
+            raise ValueError("no videos: call update() with at least one batch first.")
+        scores = np.concatenate(self._scores)
+        labels = np.concatenate(self._labels)
+        classes = np.concatenate(self._classes)
+        return {
+            "gap": _gap_from(scores, labels, self._class_counts),
+            "hit_at_one": self._n_hits / self.n_videos,
+            "perr": self._perr_sum / self.n_videos,
+            "map": _map_from(scores, labels, classes, self._class_counts),
+            "n_videos": self.n_videos,
+        }
+
+
+# ----------------------------------------------------------------------------
+# scikit-learn scorers
+# ----------------------------------------------------------------------------
+
+# Key under which the raw predict_proba is cached in a multi-metric call; a
+# tuple cannot collide with scikit-learn's own (string) cache keys.
+_RAW_PROBA_KEY = ("skqrnn.metrics", "raw predict_proba")
+
+
+def _raw_predict_proba(method_caller, estimator, X):
+    # _MultimetricScorer passes partial(_cached_call, cache); share its cache
+    # (when there is one) so that several of our scorers predict once.
+    cache = None
+    if (isinstance(method_caller, partial) and method_caller.args
+            and isinstance(method_caller.args[0], dict)):
+        cache = method_caller.args[0]
+    if cache is not None and _RAW_PROBA_KEY in cache:
+        return cache[_RAW_PROBA_KEY]
+    proba = estimator.predict_proba(X)
+    if cache is not None:
+        cache[_RAW_PROBA_KEY] = proba
+    return proba
+
+
+def _positive_columns(estimator, proba):
+    """(n, L) scores from a list of per-label (n, n_classes_j) probabilities."""
+    classes = getattr(estimator, "classes_", None)
+    cols = []
+    for j, p in enumerate(proba):
+        p = np.asarray(p)
+        cj = np.asarray(classes[j]) if classes is not None else np.arange(p.shape[1])
+        where = np.flatnonzero(cj == 1)
+        cols.append(p[:, where[0]] if where.size else np.zeros(p.shape[0]))
+    return np.column_stack(cols)
+
+
+class _YT8MScorer(_Scorer):
+    """A ``make_scorer(..., response_method="predict_proba")`` scorer for y of any form.
+
+    scikit-learn slices one column of ``predict_proba`` when
+    ``type_of_target(estimator.classes_)`` is "binary" -- which is also the
+    case of a multi-label classifier with exactly two labels (classes_ =
+    [0, 1]) -- and the second label's scores would be lost. This scorer asks
+    the estimator for the full ``predict_proba`` in that case and brings
+    ``y`` and the scores to the ``(n_videos, n_classes)`` form:
+
+    - 2-D (or sparse) y: used as is, with all predict_proba columns;
+    - 1-D binary y: one label column, ``y == classes_[-1]``, scored by the
+      positive class's probability;
+    - 1-D multiclass y: one-hot columns in ``classes_`` order.
+    """
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        self._warn_overlap(
+            message=(
+                "There is an overlap between set kwargs of this scorer instance and"
+                " passed metadata. Please pass them either as kwargs to `make_scorer`"
+                " or metadata, but not both."
+            ),
+            kwargs=kwargs,
+        )
+        y_2d, score = self._aligned(method_caller, estimator, X, y_true)
+        return self._sign * self._score_func(y_2d, score, **{**self._kwargs, **kwargs})
+
+    @staticmethod
+    def _aligned(method_caller, estimator, X, y_true):
+        classes = getattr(estimator, "classes_", None)
+        if not sp.issparse(y_true):
+            y_true = np.asarray(y_true)
+        multi_column = y_true.ndim == 2 and y_true.shape[1] > 1
+        binary_classes = False
+        if classes is not None:
+            try:
+                binary_classes = type_of_target(classes) == "binary"
+            except ValueError:
+                binary_classes = False
+        if multi_column and binary_classes:
+            proba = _raw_predict_proba(method_caller, estimator, X)
+        else:
+            proba = method_caller(estimator, "predict_proba", X, pos_label=None)
+        if isinstance(proba, list):
+            proba = _positive_columns(estimator, proba)
+        proba = np.asarray(proba)
+        if not multi_column:
+            y = y_true.toarray() if sp.issparse(y_true) else y_true
+            y = y.ravel() if y.ndim == 2 else y
+            if proba.ndim == 2 and proba.shape[1] == 1:
+                proba = proba[:, 0]
+            if proba.ndim == 1:
+                # Binary: scikit-learn already picked the column of the
+                # positive class, classes_[-1].
+                pos = classes[-1] if classes is not None else 1
+                return (y == pos).astype(np.int8)[:, None], proba[:, None]
+            if classes is None:
+                classes = np.arange(proba.shape[1])
+            classes = np.asarray(classes)
+            if proba.ndim == 2 and proba.shape[1] == classes.size:
+                return (y[:, None] == classes[None, :]).astype(np.int8), proba
+        return y_true, proba
+
+
+def make_yt8m_scorer(score_func, *, greater_is_better=True, **kwargs):
+    """Make a scorer from one of this module's metrics (or a compatible one).
+
+    Like ``sklearn.metrics.make_scorer(score_func,
+    response_method="predict_proba", **kwargs)`` -- the result works in
+    ``cross_validate`` and ``GridSearchCV`` (multi-metric dicts,
+    ``refit="name"``) -- but it always gives ``score_func`` the full
+    ``(n_videos, n_classes)`` score matrix, also for a multi-label
+    classifier with exactly two labels, where scikit-learn's own scorers
+    would pass one column only. 1-D binary y becomes one label column;
+    1-D multiclass y becomes one-hot columns in ``classes_`` order.
+
+    Parameters
+    ----------
+    score_func : callable
+        ``score_func(y_true, y_score, **kwargs)`` with 2-D inputs.
+    greater_is_better : bool, default=True
+        Whether a higher ``score_func`` is better.
+    **kwargs
+        Passed to ``score_func``, e.g. ``k=10``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``.
+
+    Examples
+    --------
+    >>> from skqrnn.metrics import make_yt8m_scorer, global_average_precision
+    >>> make_yt8m_scorer(global_average_precision, k=10)
+    make_scorer(global_average_precision, response_method='predict_proba', k=10)
+    """
+    return _YT8MScorer(score_func, 1 if greater_is_better else -1, kwargs,
+                       response_method="predict_proba")
+
+
+gap_scorer = make_yt8m_scorer(global_average_precision, k=20)
+hit_at_one_scorer = make_yt8m_scorer(hit_at_k, k=1)
+perr_scorer = make_yt8m_scorer(precision_at_equal_recall_rate)
+map_scorer = make_yt8m_scorer(mean_average_precision, k=20)
+
+_SCORERS = {
+    "gap": gap_scorer,
+    "hit@1": hit_at_one_scorer,
+    "hit_at_one": hit_at_one_scorer,
+    "perr": perr_scorer,
+    "map": map_scorer,
+}
+_AT_K = {"gap": global_average_precision, "hit": hit_at_k, "map": mean_average_precision}
+
+
+def get_scorer(scoring):
+    """Get a scorer by name; YouTube-8M names first, then scikit-learn's.
+
+    Parameters
+    ----------
+    scoring : str or callable
+        ``"gap"`` (GAP@20), ``"hit@1"`` / ``"hit_at_one"``, ``"perr"``,
+        ``"map"`` (MAP with top 20), or ``"gap@K"``, ``"hit@K"``,
+        ``"map@K"`` for another K; any other name or a callable is passed
+        to :func:`sklearn.metrics.get_scorer`.
+
+    Returns
+    -------
+    scorer : callable
+
+    Examples
+    --------
+    >>> from skqrnn.metrics import get_scorer, gap_scorer
+    >>> get_scorer("gap") is gap_scorer
+    True
+    >>> get_scorer("hit@5")
+    make_scorer(hit_at_k, response_method='predict_proba', k=5)
+    >>> get_scorer("accuracy")
+    make_scorer(accuracy_score, response_method='predict')
+    """
+    if isinstance(scoring, str):
+        name = scoring.strip().lower()
+        if name in _SCORERS:
+            return _SCORERS[name]
+        m = re.fullmatch(r"(gap|hit|map)@(\d+)", name)
+        if m:
+            return make_yt8m_scorer(_AT_K[m.group(1)], k=_check_k(int(m.group(2))))
+    return _sk_get_scorer(scoring)
