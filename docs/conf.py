@@ -144,7 +144,8 @@ html_sidebars = {"index": [], "getting_started": []}
 API_FILE = DOCS_DIR / "api.rst"
 _HEADING_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{3,}\s*$")
 _AUTOSUMMARY = re.compile(r"^(\s*)\.\.\s+autosummary::")
-_AUTOMODULE = re.compile(r"^\s*\.\.\s+automodule::\s*([\w.]+)\s*$")
+# A section's module: ``.. automodule::`` or ``.. module::`` (py: optional).
+_AUTOMODULE = re.compile(r"^\s*\.\.\s+(?:py:)?(?:auto)?module::\s*([\w.]+)\s*$")
 _CURRENTMODULE = re.compile(r"^\s*\.\.\s+(?:current)?module::\s*([\w.]+)\s*$")
 
 
@@ -183,7 +184,8 @@ def filter_api_source(text):
     """Return ``(filtered_text, missing_names)`` for the content of api.rst.
 
     Drops autosummary entries that do not import, autosummary directives left
-    empty, and whole sections whose ``automodule`` does not import.
+    empty, and whole sections whose module (``.. module::`` or
+    ``.. automodule::``) does not import.
     """
     missing = []
     out = []
