@@ -98,9 +98,13 @@ def quantize(x, max_quantized_value=MAX_QUANTIZED, min_quantized_value=MIN_QUANT
     :func:`load_yt8m` are written back bit-identically by :func:`write_yt8m`.
     """
     span = max_quantized_value - min_quantized_value
-    x = np.asarray(x, dtype=np.float64)
-    q = np.rint((x - (span / 512.0 + min_quantized_value)) * (255.0 / span))
-    return np.clip(q, 0, 255).astype(np.uint8)
+    # float32 arithmetic (4 bytes per value: frame arrays are large); the
+    # grid step 4/255 is far above float32 rounding, so the inverse is exact.
+    q = np.asarray(x, dtype=np.float32) - np.float32(span / 512.0 + min_quantized_value)
+    q *= np.float32(255.0 / span)
+    np.rint(q, out=q)
+    np.clip(q, 0, 255, out=q)
+    return q.astype(np.uint8)
 
 
 # ----------------------------------------------------------------- validation
@@ -958,6 +962,32 @@ def _label_lists(y, n):
     return out
 
 
+def _encode_records(spec, X, labels, ids, n_frames=None, segs=None):
+    """Yield one serialized record per row of X (validated by the caller)."""
+    for i in range(X.shape[0]):
+        feats = {spec.id_key or "id": ids[i]}
+        if labels is not None:
+            feats["labels"] = np.asarray(labels[i], dtype=np.int64)
+        if segs is not None:
+            feats["segment_labels"] = np.asarray(segs[0][i], dtype=np.int64)
+            feats["segment_start_times"] = np.asarray(segs[1][i], dtype=np.int64)
+            feats["segment_scores"] = np.asarray(segs[2][i], dtype=np.float32)
+        if spec.level == "video":
+            row = X[i].astype(np.float32, copy=False)
+            for name, size, off in zip(spec.names, spec.sizes, spec.offsets):
+                feats[name] = row[off : off + size]
+            yield encode_example(feats)
+        else:
+            frames = X[i] if n_frames is None else X[i, : n_frames[i]]
+            if frames.dtype != np.uint8:
+                frames = quantize(frames)
+            lists = {
+                name: frames[:, off : off + size]
+                for name, size, off in zip(spec.names, spec.sizes, spec.offsets)
+            }
+            yield encode_sequence_example(feats, lists)
+
+
 def write_yt8m(
     path,
     X,
@@ -1049,34 +1079,7 @@ def write_yt8m(
         if n_frames.shape != (n,) or (n_frames < 0).any() or (n_frames > X.shape[1]).any():
             raise ValueError(f"n_frames must be {n} integers in [0, {X.shape[1]}]")
 
-    def context(i):
-        feats = {spec.id_key or "id": ids[i]}
-        if labels is not None:
-            feats["labels"] = np.asarray(labels[i], dtype=np.int64)
-        if segs is not None:
-            feats["segment_labels"] = np.asarray(segs[0][i], dtype=np.int64)
-            feats["segment_start_times"] = np.asarray(segs[1][i], dtype=np.int64)
-            feats["segment_scores"] = np.asarray(segs[2][i], dtype=np.float32)
-        return feats
-
-    def records():
-        for i in range(n):
-            feats = context(i)
-            if level == "video":
-                row = X[i].astype(np.float32, copy=False)
-                for name, size, off in zip(spec.names, spec.sizes, spec.offsets):
-                    feats[name] = row[off : off + size]
-                yield encode_example(feats)
-            else:
-                frames = X[i, : n_frames[i]]
-                if frames.dtype != np.uint8:
-                    frames = quantize(frames)
-                lists = {
-                    name: frames[:, off : off + size]
-                    for name, size, off in zip(spec.names, spec.sizes, spec.offsets)
-                }
-                yield encode_sequence_example(feats, lists)
-
+    records = _encode_records(spec, X, labels, ids, n_frames, segs)
     if "://" not in os.fspath(path):
         os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)
-    return write_records(path, records(), compression=compression)
+    return write_records(path, records, compression=compression)
