@@ -1,0 +1,237 @@
+"""DenseNetClassifier: a densely connected network on fixed-length vectors."""
+
+import numbers
+
+import keras
+
+from .base import KerasClassifierBase, _check_int, _check_real
+
+__all__ = ["DenseNetClassifier"]
+
+
+class DenseNetClassifier(KerasClassifierBase):
+    """Densely connected network for video-level (fixed-length) features.
+
+    DenseNet (Huang et al., 2017) with the convolutions replaced by dense
+    layers, as in the source paper's best video-level model: a linear stem,
+    then dense blocks in which layer ``n`` reads the concatenation of the
+    block input and all earlier layer outputs, ``H_n = BN -> ReLU ->
+    Dense(growth_rate)`` (with ``bottleneck``: ``BN -> ReLU -> Dense(4k) ->
+    BN -> ReLU -> Dense(k)``); transitions between blocks ``BN -> ReLU ->
+    Dense(compression * width) -> Dropout``; a final ``BN -> ReLU ->
+    Dropout``; and one sigmoid (multi-label) or softmax output layer.
+
+    The defaults (about 4.5M parameters for 1152 -> 3862) are tuned on real
+    YouTube-8M video-level features; see ``benchmarks/bench_densenet.py``.
+
+    Parameters
+    ----------
+    stem_units : int, default=512
+        Width of the linear stem layer (the first block's input width).
+    growth_rate : int, default=64
+        Units each layer of a block adds to the block's width (``k``).
+    block_layers : tuple of int, default=(4, 4, 4)
+        Number of layers in each dense block.
+    bottleneck : bool, default=False
+        Put a ``Dense(4 * growth_rate)`` bottleneck in front of each layer.
+    compression : float, default=0.5
+        Transition layers shrink the width to ``floor(compression * width)``
+        (``0 < compression <= 1``).
+    dropout : float, default=0.5
+        Dropout rate after each transition and before the output layer.
+    input_batchnorm : bool, default=True
+        Normalize the input features with batch normalization before the
+        stem (useful for unscaled features; YouTube-8M's are roughly unit
+        scale, and it still helps there).
+    epochs : int, default=30
+        Passes over the training data per ``fit``.
+    batch_size : int, default=256
+        Samples per gradient step, and per prediction batch.
+    learning_rate : float, default=1e-3
+        Optimizer step size.
+    optimizer : str, optimizer class or instance, default="adam"
+        See :class:`~skqrnn.base.KerasClassifierBase`.
+    validation_split : float, default=0.0
+        Fraction of the samples (the last ones) held out for validation.
+    early_stopping : bool, default=False
+        Stop when ``monitor`` stops improving for ``patience`` epochs.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    monitor : str, default="val_loss"
+        ``"val_loss"``, ``"loss"`` or ``"val_gap"`` (GAP@20 on validation).
+    restore_best_weights : bool, default=True
+        With early stopping, keep the best epoch's weights.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks (deep-copied at each fit).
+    class_weight : dict, "balanced" or None, default=None
+        Class weights for 1-D targets.
+    threshold : float, default=0.5
+        Multi-label ``predict`` threshold on the probabilities.
+    top_k : int or None, default=None
+        Multi-label ``predict``: at most ``top_k`` labels per sample.
+    verbose : int, default=0
+        0 silent, 1 progress bar, 2 one line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed for initialization, dropout and shuffling.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``arange(n_labels)`` for multi-label targets).
+    n_outputs_ : int
+        Width of the output layer.
+    n_features_in_ : int
+        Number of input features.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X``, when fitted on one.
+    model_ : keras.Model
+        The trained network (outputs probabilities).
+    history_ : dict of list
+        Per-epoch logs (``loss``, ``val_loss``, ``val_gap``).
+    n_iter_ : int
+        Number of epochs trained.
+
+    See Also
+    --------
+    skqrnn.base.KerasClassifierBase : The shared estimator machinery.
+    sklearn.neural_network.MLPClassifier : A plain multi-layer perceptron.
+
+    Notes
+    -----
+    ``score`` is GAP@20 for multi-label targets (as YouTube-8M is scored)
+    and accuracy for 1-D targets. A block of ``L`` layers on ``C`` input
+    units outputs ``C + L * growth_rate`` units; the output layer reads the
+    last block's width, which sets most of the parameter count when there
+    are thousands of labels.
+
+    References
+    ----------
+    G. Huang, Z. Liu, L. van der Maaten and K. Q. Weinberger, "Densely
+    Connected Convolutional Networks", CVPR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn import DenseNetClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 16).astype("float32")
+    >>> Y = (X[:, :4] > 0).astype(int)          # 4 labels, multi-label
+    >>> clf = DenseNetClassifier(stem_units=32, growth_rate=8, block_layers=(2, 2),
+    ...                          epochs=20, batch_size=64, random_state=0)
+    >>> clf.fit(X, Y).predict(X[:2]).shape
+    (2, 4)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 4)
+    >>> round(clf.score(X, Y), 2) > 0.8     # GAP@20
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        stem_units=512,
+        growth_rate=64,
+        block_layers=(4, 4, 4),
+        bottleneck=False,
+        compression=0.5,
+        dropout=0.5,
+        input_batchnorm=True,
+        epochs=30,
+        batch_size=256,
+        learning_rate=1e-3,
+        optimizer="adam",
+        validation_split=0.0,
+        early_stopping=False,
+        patience=5,
+        monitor="val_loss",
+        restore_best_weights=True,
+        callbacks=None,
+        class_weight=None,
+        threshold=0.5,
+        top_k=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        super().__init__(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            patience=patience,
+            monitor=monitor,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            threshold=threshold,
+            top_k=top_k,
+            verbose=verbose,
+            random_state=random_state,
+            warm_start=warm_start,
+        )
+        self.stem_units = stem_units
+        self.growth_rate = growth_rate
+        self.block_layers = block_layers
+        self.bottleneck = bottleneck
+        self.compression = compression
+        self.dropout = dropout
+        self.input_batchnorm = input_batchnorm
+
+    def _check_params(self):
+        super()._check_params()
+        _check_int(self, "stem_units", 1)
+        _check_int(self, "growth_rate", 1)
+        _check_real(self, "compression", 0.0, 1.0, low_inclusive=False)
+        _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
+        layers = self.block_layers
+        if (
+            isinstance(layers, (str, bytes))
+            or not hasattr(layers, "__len__")
+            or len(layers) == 0
+            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+                       for n in layers)
+        ):
+            raise ValueError(
+                "block_layers must be a non-empty sequence of positive integers (layers per "
+                f"dense block), e.g. (4, 4, 4); got {layers!r}."
+            )
+
+    def _build_body(self, x):
+        L = keras.layers
+        if self.input_batchnorm:
+            x = L.BatchNormalization(name="input_bn")(x)
+        h = L.Dense(self.stem_units, name="stem")(x)
+        width = self.stem_units
+        for b, n_layers in enumerate(self.block_layers, 1):
+            h = self._dense_block(h, n_layers, f"block{b}")
+            width += n_layers * self.growth_rate
+            if b < len(self.block_layers):
+                width = max(1, int(self.compression * width))
+                h = self._bn_relu(h, f"transition{b}")
+                h = L.Dense(width, name=f"transition{b}_dense")(h)
+                h = L.Dropout(self.dropout, name=f"transition{b}_dropout")(h)
+        h = self._bn_relu(h, "final")
+        return L.Dropout(self.dropout, name="final_dropout")(h)
+
+    def _dense_block(self, h, n_layers, name):
+        L = keras.layers
+        features = [h]
+        for i in range(1, n_layers + 1):
+            prefix = f"{name}_layer{i}"
+            inp = features[0] if len(features) == 1 else L.Concatenate(
+                name=f"{prefix}_concat")(features)
+            y = self._bn_relu(inp, prefix)
+            if self.bottleneck:
+                y = L.Dense(4 * self.growth_rate, name=f"{prefix}_bottleneck")(y)
+                y = self._bn_relu(y, f"{prefix}_bottleneck")
+            features.append(L.Dense(self.growth_rate, name=f"{prefix}_dense")(y))
+        return L.Concatenate(name=f"{name}_output")(features)
+
+    @staticmethod
+    def _bn_relu(h, prefix):
+        h = keras.layers.BatchNormalization(name=f"{prefix}_bn")(h)
+        return keras.layers.ReLU(name=f"{prefix}_relu")(h)
