@@ -9,6 +9,7 @@ in float32, truncates to ``max_frames`` and zero-pads.
 
 import math
 import os
+import warnings
 from itertools import islice
 
 import numpy as np
@@ -287,8 +288,9 @@ def _decode_frames(buf, spec):
         if ent is None:
             raise _Problem(
                 f"missing feature list {name!r} (record has {_present(lists)})"
-                if lists or key not in context
-                else f"missing feature list {name!r} (is this video-level data? use level='video')"
+                if lists
+                else f"missing feature list {name!r}: the record has no feature lists "
+                "(is this video-level data? use level='video')"
             )
         try:
             m = frames_matrix(buf, ent[0], ent[1], size)
@@ -672,14 +674,18 @@ def load_yt8m(
             total += r["n"]
             results.append(r)
     else:
-        gen = joblib.Parallel(n_jobs=jobs, return_as="generator")(
-            joblib.delayed(_read_shard)(f, spec, max_videos) for f in files
-        )
-        for r in gen:
-            results.append(r)
-            total += r["n"]
-            if max_videos is not None and total >= max_videos:
-                break
+        with warnings.catch_warnings():
+            # Stopping early at max_videos cancels shards still being read, on purpose.
+            warnings.filterwarnings("ignore", message=".*tasks which were still being processed")
+            gen = joblib.Parallel(n_jobs=jobs, return_as="generator")(
+                joblib.delayed(_read_shard)(f, spec, max_videos) for f in files
+            )
+            for r in gen:
+                results.append(r)
+                total += r["n"]
+                if max_videos is not None and total >= max_videos:
+                    break
+            del gen
     out = _assemble(results, spec, bool(dequantize), sparse_labels, files, max_videos)
     warn_skipped(out["skipped"])
     if return_X_y:
