@@ -286,14 +286,15 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
 
 
 def _sort_rows(idx, top_scores, top_labels):
-    """Order each row best first; among equal scores negatives first."""
+    """Order each row best first; among equal scores negatives first, then
+    lower columns (so the kept prefix does not depend on selection order)."""
     order = np.argsort(top_scores, axis=1)[:, ::-1]
     sc = np.take_along_axis(top_scores, order, axis=1)
     # Rows with adjacent equal scores need the tie rule: redo them exactly.
     tied = np.flatnonzero((sc[:, 1:] == sc[:, :-1]).any(axis=1))
     if tied.size:
-        order[tied] = np.lexsort((top_labels[tied], -top_scores[tied].astype(np.float64)),
-                                 axis=1)
+        order[tied] = np.lexsort((idx[tied], top_labels[tied],
+                                  -top_scores[tied].astype(np.float64)), axis=1)
     return (np.take_along_axis(idx, order, axis=1),
             np.take_along_axis(top_scores, order, axis=1),
             np.take_along_axis(top_labels, order, axis=1))

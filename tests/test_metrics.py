@@ -420,3 +420,31 @@ def test_get_scorer_names():
 def test_docstring_examples_run():
     failures, tried = doctest.testmod(M, optionflags=doctest.ELLIPSIS)
     assert tried >= 8 and failures == 0
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch, k):
+    rng = np.random.default_rng(11)
+    y = (rng.random((300, 400)) < 0.02).astype(int)
+    tie_free = rng.permutation(300 * 400).reshape(300, 400) / 1e5
+    saturated = np.minimum(rng.random((300, 400)) * 1.5, 1.0)  # many exact 1.0
+    coarse = np.round(rng.random((300, 400)), 2)  # many ties everywhere
+    cases = [tie_free, saturated, coarse, np.asfortranarray(coarse)]
+
+    def run():
+        out = []
+        for s in cases:
+            for yy in (y, sp.csr_matrix(y)):
+                ev = YT8MEvaluator(top_k=k)
+                ev.update(yy, s)
+                out.append(ev.result())
+        return out
+
+    fast = run()
+    monkeypatch.setattr(M, "_top_k_indices",
+                        lambda block, kk, labels, lab, start:
+                        M._top_k_exact(block, kk, labels, lab, start))
+    exact = run()
+    assert fast == exact
+    assert fast[0]["gap"] == pytest.approx(ref.gap(tie_free, y, k), rel=1e-12)
+    assert fast[0]["map"] == pytest.approx(ref.mean_ap(tie_free, y, k), rel=1e-12)
