@@ -3,6 +3,7 @@
 import math
 import os
 import tempfile
+from itertools import islice
 
 import numpy as np
 
@@ -168,26 +169,28 @@ def make_yt8m(
     spec = _Spec(level, None, None, 300, None, None, "labels", None, True, "raise")
     temporal = np.arange(n_plain, n_classes).reshape(pairs, 2)
 
+    def all_records():
+        # One stream for all videos, cut into shards afterwards: the data do
+        # not depend on n_shards or compression.
+        step = _CHUNK[level]
+        for start in range(0, n_videos, step):
+            m = min(step, n_videos - start)
+            labels, plain, order = _draw_labels(rng, m, n_plain, log_w, pairs, temporal_rate)
+            ids = [f"s{i:06d}" for i in range(start, start + m)]
+            if level == "video":
+                X = _video_features(rng, plain, order, protos, events, scale)
+                yield from _encode_records(spec, X, labels, ids)
+            else:
+                T = rng.integers(lo, hi + 1, m)
+                X = _frame_features(rng, plain, order, protos, events, scale, T)
+                yield from _encode_records(spec, X, labels, ids, T)
+
+    stream = all_records()
     bounds = np.linspace(0, n_videos, n_shards + 1).astype(int)
     paths = []
     for s in range(n_shards):
         path = os.path.join(directory, f"{prefix}{s:04d}{ext[comp]}")
-        videos = range(bounds[s], bounds[s + 1])
-
-        def records(videos=videos):
-            for start in range(videos.start, videos.stop, _CHUNK[level]):
-                m = min(_CHUNK[level], videos.stop - start)
-                labels, plain, order = _draw_labels(rng, m, n_plain, log_w, pairs, temporal_rate)
-                ids = [f"s{i:06d}" for i in range(start, start + m)]
-                if level == "video":
-                    X = _video_features(rng, plain, order, protos, events, scale, lo, hi)
-                    yield from _encode_records(spec, X, labels, ids)
-                else:
-                    T = rng.integers(lo, hi + 1, m)
-                    X = _frame_features(rng, plain, order, protos, events, scale, T)
-                    yield from _encode_records(spec, X, labels, ids, T)
-
-        write_records(path, records(), compression=comp)
+        write_records(path, islice(stream, bounds[s + 1] - bounds[s]), compression=comp)
         paths.append(path)
     if not return_data:
         return paths
@@ -238,7 +241,7 @@ def _label_signal(plain, protos):
     return sig
 
 
-def _video_features(rng, plain, order, protos, events, scale, lo, hi):
+def _video_features(rng, plain, order, protos, events, scale):
     m = len(plain)
     sig = _label_signal(plain, protos)
     x = np.sqrt(_SIGNAL) * sig + np.sqrt(1 - _SIGNAL) * rng.standard_normal(sig.shape, np.float32)
