@@ -153,6 +153,26 @@ class _Labels:
             block = block == 1
         return block
 
+    def chunk_lookup(self, start, stop, idx):
+        """Labels (bool) of cells ``(start + i, idx[i, j])`` of a sparse y_true.
+
+        The chunk's positives are scattered into a reused flat bool scratch
+        of one chunk's size, read back at ``idx`` and cleared again: O(1) per
+        lookup, and memory bounded by the chunk, never the whole matrix.
+        """
+        c = self.shape[1]
+        lo, hi = np.searchsorted(self.keys, [start * c, stop * c])
+        local = self.keys[lo:hi] - start * c
+        size = (stop - start) * c
+        if getattr(self, "_scratch", None) is None or self._scratch.size < size:
+            self._scratch = np.zeros(size, dtype=bool)
+        scratch = self._scratch
+        scratch[local] = True
+        flat = idx + (np.arange(stop - start) * c)[:, None]
+        out = scratch[flat]
+        scratch[local] = False
+        return out
+
     def lookup(self, rows, cols):
         """Labels (bool) of sparse cells; ``rows`` broadcasts against ``cols``."""
         query = np.asarray(rows, dtype=np.int64) * self.shape[1] + cols
@@ -265,8 +285,7 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
         if lab_block is not None:
             top_labels = np.take_along_axis(lab_block, idx, axis=1)
         else:
-            rows = np.arange(start, stop, dtype=np.int64)
-            top_labels = labels.lookup(rows[:, None], idx)
+            top_labels = labels.chunk_lookup(start, stop, idx)
         if perr or hit_k < need or keep < need:
             idx, top_scores, top_labels = _sort_rows(idx, top_scores, top_labels)
         if keep:
