@@ -12,12 +12,14 @@ densified); ``y_score`` is a dense real matrix of the same shape.
 
 How it is computed
 ------------------
-Rows are processed in chunks of a few million cells: ``np.argpartition``
-picks each video's top-k classes, the labels of those k cells are gathered
-(for sparse ``y_true`` by a binary search of ``row * n_classes + column``
-keys in the canonical CSR structure), and only the ``n_videos * k`` pooled
-(score, label, class) triples are kept and sorted once. Peak extra memory is
-therefore ``O(n_videos * k)`` plus one chunk, whatever ``n_classes`` is.
+Rows are processed in chunks of about four million cells. Each video's
+top-k classes are found by a group-maximum prefilter and a partition of the
+few surviving cells (a full ``np.argpartition`` only for rows with ties),
+the labels of those k cells are gathered (for sparse ``y_true`` from the
+canonical CSR structure, one chunk at a time, never densifying the matrix),
+and only the ``n_videos * k`` (score, label, class) triples are kept; GAP
+then needs two value sorts, MAP one sort. Peak extra memory is
+``O(n_videos * k)`` plus one chunk, whatever ``n_classes`` is.
 
 Ties
 ----

@@ -448,3 +448,17 @@ def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch
     assert fast == exact
     assert fast[0]["gap"] == pytest.approx(ref.gap(tie_free, y, k), rel=1e-12)
     assert fast[0]["map"] == pytest.approx(ref.mean_ap(tie_free, y, k), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_labels", [2, 5])
+def test_scorer_with_list_of_arrays_predict_proba(n_labels):
+    # KNeighborsClassifier returns one (n, 2) array per label.
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = make_multilabel_classification(n_samples=80, n_features=5, n_classes=n_labels,
+                                          random_state=3)
+    est = KNeighborsClassifier(n_neighbors=5).fit(X, y)
+    proba = np.column_stack([p[:, 1] for p in est.predict_proba(X)])
+    assert gap_scorer(est, X, y) == pytest.approx(global_average_precision(y, proba), rel=1e-12)
+    assert perr_scorer(est, X, y) == pytest.approx(
+        precision_at_equal_recall_rate(y, proba), rel=1e-12)
