@@ -287,7 +287,22 @@ def _filter_api_page(app, docname, source):
     source[0] = "\n".join(lines) + "\n"
 
 
+_METRIC_AT_K = re.compile(r"^[A-Za-z_]+@[0-9A-Za-z]+$")
+
+
+def _unlink_metric_names(app, doctree):
+    """Keep "GAP@20" / "Hit@1" text: docutils turns ``name@word`` into mailto links."""
+    from docutils import nodes
+
+    for ref in list(doctree.findall(nodes.reference)):
+        uri = ref.get("refuri", "")
+        text = ref.astext()
+        if uri.startswith("mailto:") and _METRIC_AT_K.match(text):
+            ref.replace_self(nodes.Text(text))
+
+
 def setup(app):
     # Before autosummary's own builder-inited handler (priority 500).
     app.connect("builder-inited", _check_api, priority=400)
     app.connect("source-read", _filter_api_page)
+    app.connect("doctree-read", _unlink_metric_names)
