@@ -730,3 +730,16 @@ def test_we_read_what_tensorflow_writes(tmp_path):
     np.testing.assert_array_equal(data.X, rows)
     assert data.ids.tolist() == ["t0", "t1", "t2"]
     assert [np.flatnonzero(r).tolist() for r in data.y] == [[0, 300], [1, 301], [2, 302]]
+
+
+def test_io_imports_neither_keras_nor_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skqrnn.io, skqrnn.datasets\n"
+        "skqrnn.datasets.load_yt8m_sample()\n"
+        "print([m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

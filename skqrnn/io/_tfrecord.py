@@ -68,7 +68,7 @@ def masked_crc32c(data):
     --------
     >>> from skqrnn.io import masked_crc32c
     >>> hex(masked_crc32c(b"123456789"))
-    '0x1e0cc7ec'
+    '0xc78ab0e5'
     """
     crc = _crc32c(bytes(data))
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF

@@ -55,7 +55,7 @@ KNOWN_SIZES = {"mean_rgb": 1024, "mean_audio": 128, "rgb": 1024, "audio": 128}
 SEGMENT_KEYS = ("segment_labels", "segment_start_times", "segment_scores")
 MAX_QUANTIZED, MIN_QUANTIZED = 2.0, -2.0
 #: Byte used for padded frames when ``dequantize=False``: ``dequantize(127)``
-#: is -2.4e-5, the byte closest to the 0.0 that pads dequantized frames, so
+#: is -3.1e-5, the byte closest to the 0.0 that pads dequantized frames, so
 #: a model that dequantizes inside the network sees (almost) the same input.
 UINT8_PAD_VALUE = 127
 LABEL_DTYPE = np.int8
@@ -82,7 +82,7 @@ def dequantize(q, max_quantized_value=MAX_QUANTIZED, min_quantized_value=MIN_QUA
     >>> import numpy as np
     >>> from skqrnn.io import dequantize
     >>> dequantize(np.array([0, 127, 255], dtype=np.uint8))
-    array([-1.9921875e+00, -2.4497509e-05,  2.0078125e+00], dtype=float32)
+    array([-1.9921875e+00, -3.0517578e-05,  2.0078125e+00], dtype=float32)
     """
     q = np.asarray(q)
     if q.dtype != np.uint8:
