@@ -10,7 +10,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["FrameSampler", "infer_lengths"]
+from .io import UINT8_PAD_VALUE
+
+__all__ = ["FrameSampler", "infer_lengths", "padding_value"]
 
 _STRATEGIES = ("random", "uniform")
 
@@ -31,18 +33,28 @@ def _as_frames(X, what="X"):
     return X
 
 
+def padding_value(dtype):
+    """The value that fills padding frames of an array of this dtype.
+
+    ``UINT8_PAD_VALUE`` (127) for uint8 (quantized) data, as
+    :func:`skqrnn.io.load_yt8m` pads it, and 0 otherwise.
+    """
+    return UINT8_PAD_VALUE if np.dtype(dtype) == np.uint8 else 0
+
+
 def infer_lengths(X):
     """Number of real frames of each padded video.
 
-    A video's length is the index of its last frame that has any non-zero
-    feature, plus one; the trailing all-zero frames are taken as padding
-    (an all-zero frame *between* real frames is kept). 0 for a video made
-    only of zeros.
+    A video's length is the index of its last frame that is not padding,
+    plus one; the trailing padding frames are dropped (a padding-like frame
+    *between* real frames is kept). 0 for a video made only of padding.
 
-    This is safe for YouTube-8M features: quantized ``uint8`` frames are
-    never all zero in practice (1152 bytes that would all have to be 0),
-    and dequantized floats are ``q * 4/255 - 1.9921875``, which is never
-    exactly 0.0 for any byte ``q``, while padding is exactly 0.0.
+    Padding is what :func:`skqrnn.io.load_yt8m` writes: frames whose every
+    feature is 0.0 for float data and :data:`skqrnn.io.UINT8_PAD_VALUE`
+    (127, the byte that dequantizes closest to 0.0) for ``uint8`` data.
+    This is safe for YouTube-8M features: dequantized floats are
+    ``q * 4/255 - 1.9921875``, never exactly 0.0 for any byte ``q``, and a
+    real quantized frame whose 1152 bytes are all 127 does not occur.
 
     Parameters
     ----------
@@ -57,7 +69,7 @@ def infer_lengths(X):
     --------
     >>> import numpy as np
     >>> from skqrnn.preprocessing import infer_lengths
-    >>> X = np.zeros((2, 4, 3), dtype=np.uint8)
+    >>> X = np.full((2, 4, 3), 127, dtype=np.uint8)  # uint8 padding byte
     >>> X[0, :3] = 7
     >>> infer_lengths(X)
     array([3, 0])
@@ -66,7 +78,7 @@ def infer_lengths(X):
     n, max_frames = X.shape[:2]
     if max_frames == 0 or X.shape[2] == 0:
         return np.zeros(n, dtype=np.int64)
-    real = X.any(axis=2)  # (n_videos, max_frames): frame has a non-zero value
+    real = (X != padding_value(X.dtype)).any(axis=2)  # (n_videos, max_frames): frame is not padding
     last_from_end = np.argmax(real[:, ::-1], axis=1)
     return np.where(real.any(axis=1), max_frames - last_from_end, 0).astype(np.int64)
 
@@ -107,15 +119,16 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     Notes
     -----
     Video lengths are taken from ``transform(X, lengths=...)`` when given,
-    otherwise inferred by :func:`infer_lengths` (trailing all-zero frames
-    are padding). A video with no real frame (length 0) gives an all-zero
-    output, i.e. it stays padding.
+    otherwise inferred by :func:`infer_lengths` (trailing padding frames:
+    0.0, or :data:`skqrnn.io.UINT8_PAD_VALUE` for uint8). A video with no
+    real frame (length 0) gives an output made of padding, i.e. it stays
+    padding.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skqrnn.preprocessing import FrameSampler
-    >>> X = np.zeros((2, 6, 1), dtype=np.uint8)
+    >>> X = np.full((2, 6, 1), 127, dtype=np.uint8)   # 127: uint8 padding
     >>> X[0, :, 0] = [1, 2, 3, 4, 5, 6]
     >>> X[1, :3, 0] = [7, 8, 9]          # 3 real frames, 3 padding frames
     >>> FrameSampler(n_frames=3, strategy="uniform").fit_transform(X)[..., 0]
@@ -173,7 +186,7 @@ class FrameSampler(TransformerMixin, BaseEstimator):
             Padded frame-level features; ``n_features`` as in ``fit``.
         lengths : array-like of int, shape (n_videos,), default=None
             Real frames per video (``0 <= lengths <= max_frames``); inferred
-            from trailing all-zero frames when None.
+            from trailing padding frames when None (see :func:`infer_lengths`).
 
         Returns
         -------
@@ -195,7 +208,7 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         out = X[np.arange(n)[:, None], idx]
         empty = lengths == 0
         if empty.any():
-            out[empty] = 0
+            out[empty] = padding_value(X.dtype)
         return out
 
     @staticmethod

@@ -14,14 +14,14 @@ from skqrnn.preprocessing import FrameSampler, infer_lengths
 
 
 def _padded(n=12, max_frames=30, n_features=5, dtype=np.uint8, seed=0, with_empty=True):
-    """Videos whose frame t holds the value t + 1 in every feature (never 0)."""
+    """Videos whose frame t holds the value t + 1 in every feature, then padding."""
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, max_frames + 1, size=n)
     lengths[0] = max_frames
     lengths[1] = 1
     if with_empty:
         lengths[2] = 0
-    X = np.zeros((n, max_frames, n_features), dtype=dtype)
+    X = np.full((n, max_frames, n_features), P.padding_value(dtype), dtype=dtype)
     for i, L in enumerate(lengths):
         X[i, :L] = (np.arange(L) + 1)[:, None]
     return X, lengths
@@ -30,13 +30,14 @@ def _padded(n=12, max_frames=30, n_features=5, dtype=np.uint8, seed=0, with_empt
 def test_infer_lengths_ignores_trailing_padding_only():
     X, lengths = _padded()
     np.testing.assert_array_equal(infer_lengths(X), lengths)
-    # An all-zero frame between real frames is a real frame.
-    X[0, 5] = 0
+    # A padding-like frame between real frames is a real frame.
+    X[0, 5] = P.padding_value(X.dtype)
     np.testing.assert_array_equal(infer_lengths(X), lengths)
     # Dequantized float data: real values are never exactly 0.0.
     q = np.arange(256, dtype=np.float32)
     assert np.all(q * 4 / 255 - 1.9921875 != 0)
-    Xf = np.where(X > 0, X.astype(np.float32) * 4 / 255 - 1.9921875, 0).astype(np.float32)
+    Xf = np.where(np.arange(X.shape[1])[None, :, None] < lengths[:, None, None],
+                  X.astype(np.float32) * 4 / 255 - 1.9921875, 0).astype(np.float32)
     np.testing.assert_array_equal(infer_lengths(Xf), lengths)
 
 
@@ -52,7 +53,7 @@ def test_samples_only_real_frames_in_time_order(strategy, dtype):
         np.testing.assert_array_equal(out, out[..., :1].repeat(X.shape[2], axis=2))
         for i, L in enumerate(lengths):
             if L == 0:
-                assert np.all(out[i] == 0)  # an empty video stays padding
+                assert np.all(out[i] == P.padding_value(dtype))  # empty video stays padding
             else:
                 assert frame[i].min() >= 0 and frame[i].max() < L  # never padding
                 assert np.all(np.diff(frame[i]) >= 0)  # time order
@@ -66,7 +67,7 @@ def test_explicit_lengths_are_respected():
             X, lengths=short)
         assert np.all(out[..., 0] <= short[:, None])  # values are frame index + 1
     out = FrameSampler(n_frames=4).fit(X).transform(X, lengths=np.zeros(len(X), int))
-    assert np.all(out == 0)
+    assert np.all(out == P.padding_value(X.dtype))
     # lengths may be integral floats (e.g. read from a float column).
     out_f = FrameSampler(n_frames=5, strategy="uniform").fit(X).transform(
         X, lengths=short.astype(float))
