@@ -1,0 +1,344 @@
+"""Quasi-recurrent neural network layer (Bradbury et al., 2016) for Keras 3."""
+
+import keras
+from keras import ops
+
+from .recurrence import SCAN_METHODS, linear_recurrence
+
+POOLING_MODES = ("f", "fo", "ifo")
+
+# Gates computed by the convolution, in the order of the kernel's columns.
+_GATES = {"f": ("z", "f"), "fo": ("z", "f", "o"), "ifo": ("z", "f", "o", "i")}
+
+
+@keras.saving.register_keras_serializable(package="skqrnn")
+class QRNN(keras.layers.Layer):
+    """Quasi-recurrent layer: causal convolution gates + linear recurrence.
+
+    A causal convolution of width ``window`` over time computes, for every
+    frame at once, the candidate ``Z = tanh(W_z * X)``, the forget gate
+    ``F = sigmoid(W_f * X)`` and, depending on ``pooling``, the output gate
+    ``O`` and input gate ``I`` (sigmoids). Only the pooling is sequential::
+
+        "f":   h_t = f_t * h_{t-1} + (1 - f_t) * z_t
+        "fo":  c_t = f_t * c_{t-1} + (1 - f_t) * z_t,   h_t = o_t * c_t
+        "ifo": c_t = f_t * c_{t-1} + i_t * z_t,         h_t = o_t * c_t
+
+    and that recurrence is linear in ``c``, so it runs as a scan (sequential
+    or parallel associative, see :mod:`skqrnn.layers.recurrence`) instead of
+    a Python-level RNN cell. Gates and recurrence are computed in float32
+    even under a mixed-precision policy; only the convolution runs in the
+    compute dtype.
+
+    Parameters
+    ----------
+    units : int
+        Width of the state and of the output.
+    window : int, default=2
+        Width of the causal convolution (frames ``t - window + 1 .. t``).
+    pooling : {"f", "fo", "ifo"}, default="fo"
+        Which gates to compute (see above).
+    zoneout : float in [0, 1), default=0.0
+        Probability, per unit and frame, of keeping the previous state
+        (``f_t = 1``) during training; at inference the expected forget gate
+        ``zoneout + (1 - zoneout) * f_t`` is used.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate of the inputs during training. As in Keras's LSTM/GRU,
+        one mask per sequence is shared by all its frames.
+    return_sequences : bool, default=False
+        Return ``h`` for every frame (batch, time, units) instead of the last
+        one (batch, units).
+    return_state : bool, default=False
+        Also return the final state ``c_T`` (batch, units): the call returns
+        ``(output, state)``. With ``pooling="f"`` the state is ``h_T``.
+    go_backwards : bool, default=False
+        Process the sequence from its last frame to its first. As in Keras
+        RNNs, ``return_sequences`` outputs are then in reversed time order.
+    zero_output_for_mask : bool, default=False
+        With a mask and ``return_sequences``: output zeros at masked frames
+        instead of carrying the previous output over (Keras RNN convention).
+        ``keras.layers.Bidirectional`` sets it to ``return_sequences``.
+    scan : {"auto", "sequential", "associative"}, default="auto"
+        Algorithm of the recurrence; ``"auto"`` picks by backend and device
+        from measurements (see ``benchmarks/bench_scan.py``). All give the
+        same result up to float32 rounding.
+    use_bias : bool, default=True
+        Whether the convolution has a bias.
+    kernel_initializer, bias_initializer : initializer, default="glorot_uniform", "zeros"
+    kernel_regularizer, bias_regularizer : regularizer, default=None
+    kernel_constraint, bias_constraint : constraint, default=None
+    seed : int, default=None
+        Seed of the dropout and zoneout masks.
+    **kwargs
+        Base layer arguments (``name``, ``dtype``, ...).
+
+    Notes
+    -----
+    Masking: a masked frame leaves the state unchanged (``f = 1``, no
+    input) and its input is zeroed before the convolution, so a padded
+    sequence gives the same outputs at its valid frames, and the same final
+    output and state, as the unpadded one, for pre- or post-padding, in
+    either direction. The output at a masked frame is the previous output
+    (zeros before the first valid frame), or zeros with
+    ``zero_output_for_mask=True``; the output without ``return_sequences``
+    is always that of the last valid frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.layers import QRNN
+    >>> x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    >>> QRNN(4, return_sequences=True)(x).shape
+    (2, 5, 4)
+    >>> out, state = QRNN(4, pooling="ifo", return_state=True)(x)
+    >>> tuple(out.shape), tuple(state.shape)
+    ((2, 4), (2, 4))
+    """
+
+    def __init__(
+        self,
+        units,
+        window=2,
+        pooling="fo",
+        zoneout=0.0,
+        dropout=0.0,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        zero_output_for_mask=False,
+        scan="auto",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"QRNN units must be a positive integer; got units={units!r}.")
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"QRNN window must be an integer >= 1; got window={window!r}.")
+        if pooling not in POOLING_MODES:
+            raise ValueError(
+                f"QRNN pooling must be one of {POOLING_MODES}; got pooling={pooling!r}."
+            )
+        for name, rate in (("zoneout", zoneout), ("dropout", dropout)):
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                raise ValueError(f"QRNN {name} must be a float in [0, 1); got {name}={rate!r}.")
+        if scan not in SCAN_METHODS:
+            raise ValueError(f"QRNN scan must be one of {SCAN_METHODS}; got scan={scan!r}.")
+        self.units = units
+        self.window = window
+        self.pooling = pooling
+        self.zoneout = float(zoneout)
+        self.dropout = float(dropout)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.scan = scan
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.seed = seed
+        if self.dropout > 0 or self.zoneout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
+        # What keras.layers.Bidirectional requires of a non-RNN layer.
+        self.stateful = False
+        self.states = None
+        self.supports_masking = True
+        self.input_spec = keras.InputSpec(ndim=3)
+
+    @property
+    def gates(self):
+        """Names of the gates, in the order of the kernel's column blocks."""
+        return _GATES[self.pooling]
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                "QRNN needs a known feature dimension (last axis); "
+                f"got input shape {tuple(input_shape)}."
+            )
+        n_out = len(self.gates) * self.units
+        # One kernel for all gates and taps, Conv1D layout (window, in, out):
+        # the whole convolution is a single matmul.
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.window, input_dim, n_out),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(n_out,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        else:
+            self.bias = None
+        self.input_spec = keras.InputSpec(ndim=3, axes={-1: input_dim})
+
+    def _causal_conv(self, x):
+        # Stack frames t-window+1 .. t along the features (left-padded with
+        # zeros) and multiply once by the (window * in, out) kernel; faster on
+        # CPU than per-tap matmuls or ops.conv (benchmarks/bench_qrnn_layer.py).
+        k = self.window
+        if k > 1:
+            xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0)))
+            taps = [xp[:, i : i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1 :]]
+            x = ops.concatenate(taps, axis=-1)
+        kernel = ops.reshape(self.kernel, (-1, self.kernel.shape[-1]))
+        y = ops.matmul(x, kernel)
+        if self.use_bias:
+            y = y + self.bias
+        return y
+
+    def call(self, inputs, mask=None, training=None, initial_state=None):
+        x = inputs
+        if len(x.shape) != 3:
+            raise ValueError(
+                "QRNN expects inputs of shape (batch, time, features); "
+                f"got shape {tuple(x.shape)}."
+            )
+        h0 = self._initial_state(initial_state)
+        if self.go_backwards:
+            x = ops.flip(x, axis=1)
+            if mask is not None:
+                mask = ops.flip(mask, axis=1)
+        m = None
+        if mask is not None:
+            m = ops.cast(mask, "float32")[:, :, None]
+            # Zero padded frames so that they do not leak into the next
+            # frames' convolution windows (pre-padding == causal zero padding).
+            x = x * ops.cast(m, x.dtype)
+        if training and self.dropout > 0:
+            x = keras.random.dropout(
+                x, self.dropout, noise_shape=(None, 1, x.shape[-1]), seed=self.seed_generator
+            )
+
+        gates = ops.cast(self._causal_conv(x), "float32")
+        u = self.units
+        z = ops.tanh(gates[..., :u])
+        f = ops.sigmoid(gates[..., u : 2 * u])
+        if self.zoneout > 0:
+            if training:
+                # Zoneout keeps the previous state (f_t = 1) with probability
+                # p and leaves f_t alone otherwise: F = 1 - mask * (1 - F)
+                # with mask ~ Bernoulli(1 - p), no rescaling. Keras dropout
+                # would divide the kept (1 - F) by (1 - p), pushing F below
+                # its true value (even below 0), so that the expectation
+                # matched the gate of an un-zoned-out layer instead of the
+                # zoneout gate the network is actually trained with.
+                keep = keras.random.uniform(ops.shape(f), seed=self.seed_generator) >= self.zoneout
+                f = ops.where(keep, f, 1.0)
+            else:
+                # Expected value of the training-time gate.
+                f = self.zoneout + (1.0 - self.zoneout) * f
+        if self.pooling == "ifo":
+            b = ops.sigmoid(gates[..., 3 * u :]) * z
+        else:
+            b = (1.0 - f) * z
+        a = f
+        if m is not None:
+            # Padded frames: c_t = 1 * c_{t-1} + 0.
+            a = m * a + (1.0 - m)
+            b = m * b
+        c = linear_recurrence(a, b, h0, method=self.scan)
+        h = ops.sigmoid(gates[..., 2 * u : 3 * u]) * c if self.pooling != "f" else c
+
+        if self.return_sequences:
+            if m is not None:
+                if self.zero_output_for_mask:
+                    h = h * m
+                else:
+                    # Carry the last valid output over masked frames (zeros
+                    # before the first valid one): h'_t = (1-m) h'_{t-1} + m h.
+                    h = linear_recurrence(1.0 - m, m * h, method=self.scan)
+            output = h
+        elif m is not None:
+            output = ops.sum(h * _last_valid_one_hot(m), axis=1)
+        else:
+            output = h[:, -1]
+        output = ops.cast(output, self.compute_dtype)
+        if self.return_state:
+            return output, ops.cast(c[:, -1], self.compute_dtype)
+        return output
+
+    def _initial_state(self, initial_state):
+        if initial_state is None:
+            return None
+        if isinstance(initial_state, (list, tuple)):
+            if len(initial_state) != 1:
+                raise ValueError(
+                    "QRNN has a single state; initial_state must be one tensor of "
+                    f"shape (batch, {self.units}); got a list of {len(initial_state)}."
+                )
+            initial_state = initial_state[0]
+        shape = tuple(initial_state.shape)
+        if len(shape) != 2 or (shape[-1] is not None and shape[-1] != self.units):
+            raise ValueError(
+                f"QRNN initial_state must have shape (batch, {self.units}); got shape {shape}."
+            )
+        return ops.cast(initial_state, "float32")
+
+    def compute_output_shape(self, input_shape):
+        batch, length = input_shape[0], input_shape[1]
+        if self.return_sequences:
+            output_shape = (batch, length, self.units)
+        else:
+            output_shape = (batch, self.units)
+        if self.return_state:
+            return output_shape, (batch, self.units)
+        return output_shape
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask, None]
+        return output_mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            window=self.window,
+            pooling=self.pooling,
+            zoneout=self.zoneout,
+            dropout=self.dropout,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask,
+            scan=self.scan,
+            use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=keras.regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=keras.constraints.serialize(self.kernel_constraint),
+            bias_constraint=keras.constraints.serialize(self.bias_constraint),
+            seed=self.seed,
+        )
+        return config
+
+
+def _last_valid_one_hot(m):
+    """(batch, time, 1) weights: 1 at each sequence's last unmasked frame."""
+    # Frame t is the last valid one iff it is valid and no later frame is:
+    # the count of valid frames after t, total - cumsum_t, is 0 (exact in
+    # float32 for any realistic length).
+    after = ops.sum(m, axis=1, keepdims=True) - ops.cumsum(m, axis=1)
+    return m * ops.cast(ops.equal(after, 0.0), m.dtype)

@@ -1,0 +1,185 @@
+"""The first-order linear recurrence ``h_t = a_t * h_{t-1} + b_t`` on every backend.
+
+This is the only sequential part of a QRNN ("fo-pooling"): everything else is
+a convolution. Two algorithms compute it with :mod:`keras.ops`:
+
+* ``"sequential"``: one step per frame, O(T) work, T dependent steps.
+  ``keras.ops.scan`` (``jax.lax.scan`` / ``tf.scan``) on JAX and TensorFlow.
+  On torch ``ops.scan`` indexes ``xs[i]`` per step, whose backward pass
+  allocates a full-size zero tensor per step (training time quadratic in T),
+  so torch gets a Python loop over ``ops.unstack`` (one ``unbind`` whose
+  backward stacks once).
+* ``"associative"``: a parallel prefix scan with the associative operator
+  ``(a1, b1) . (a2, b2) = (a1 * a2, a2 * b1 + b2)``, log2(T) dependent steps.
+  JAX uses ``jax.lax.associative_scan`` (work-efficient); the other backends
+  use a Hillis-Steele doubling scan written with ``ops.pad``/slicing, which
+  keeps static shapes on TensorFlow (its ``ops.associative_scan`` returns a
+  tensor of unknown rank inside ``tf.function``) and allocates on the input's
+  device and dtype on torch (its ``ops.associative_scan`` allocates
+  ``torch.zeros`` on the default device in float32).
+
+The closed form ``h = P * cumsum(b / P)`` with ``P = cumprod(a)`` is not used:
+``P`` underflows to 0 within a few hundred frames of forget gates < 1.
+
+``method="auto"`` picks by backend and device from the measurements in
+``benchmarks/bench_scan.py``. The recurrence always runs in float32: under
+mixed precision a float16 scan loses ~1e-3 and a bfloat16 scan ~1e-2.
+"""
+
+import keras
+from keras import ops
+
+SCAN_METHODS = ("auto", "sequential", "associative")
+
+# Unroll factor of ``ops.scan`` on JAX/TensorFlow; see benchmarks/bench_scan.py.
+DEFAULT_UNROLL = 1
+
+
+def _on_gpu():
+    """Whether the current backend places new tensors on a GPU/TPU."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            return jax.default_backend() != "cpu"
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return bool(tf.config.list_logical_devices("GPU"))
+        if backend == "torch":
+            from keras.src.backend.torch.core import get_device
+
+            return get_device() != "cpu"
+    except Exception:  # pragma: no cover - a broken accelerator runtime
+        return False
+    return False
+
+
+def resolve_scan_method(method="auto", length=None):
+    """Return ``"sequential"`` or ``"associative"`` for this backend and device.
+
+    Parameters
+    ----------
+    method : {"auto", "sequential", "associative"}
+        ``"auto"`` chooses by measurement (``benchmarks/bench_scan.py``):
+        sequential on JAX and TensorFlow CPUs, associative on torch (its
+        sequential loop is a Python loop) and on accelerators.
+    length : int or None
+        Number of time steps, when known.
+
+    Returns
+    -------
+    str
+    """
+    if method not in SCAN_METHODS:
+        raise ValueError(
+            f"scan must be one of {SCAN_METHODS}; got scan={method!r}."
+        )
+    if method != "auto":
+        return method
+    if keras.backend.backend() == "torch" or _on_gpu():
+        return "associative"
+    return "sequential"
+
+
+def _combine(left, right):
+    a1, b1 = left
+    a2, b2 = right
+    return a1 * a2, a2 * b1 + b2
+
+
+def _sequential(a, b, h0, unroll):
+    if keras.backend.backend() == "torch":
+        h = h0
+        outputs = []
+        for a_t, b_t in zip(ops.unstack(a, axis=1), ops.unstack(b, axis=1)):
+            h = a_t * h + b_t
+            outputs.append(h)
+        return ops.stack(outputs, axis=1)
+
+    def step(h, ab):
+        a_t, b_t = ab
+        h = a_t * h + b_t
+        return h, h
+
+    # Scan over the leading axis: time-major.
+    a_tm = ops.transpose(a, (1, 0, 2))
+    b_tm = ops.transpose(b, (1, 0, 2))
+    _, h = ops.scan(step, h0, (a_tm, b_tm), unroll=unroll)
+    return ops.transpose(h, (1, 0, 2))
+
+
+def _doubling(a, b, length):
+    # Hillis-Steele: after the step with offset d, position t holds the
+    # composition of positions max(0, t-2d+1)..t. Identity element: (1, 0).
+    d = 1
+    while d < length:
+        b_prev = ops.pad(b[:, : length - d], ((0, 0), (d, 0), (0, 0)))
+        b = a * b_prev + b
+        if 2 * d < length:  # the last step's `a` is never read
+            a_prev = ops.pad(
+                a[:, : length - d], ((0, 0), (d, 0), (0, 0)), constant_values=1.0
+            )
+            a = a * a_prev
+        d *= 2
+    return b
+
+
+def _associative(a, b, h0, length):
+    # Fold the initial state into the first step: h_1 = a_1 h_0 + b_1.
+    b = ops.concatenate([a[:, :1] * h0[:, None, :] + b[:, :1], b[:, 1:]], axis=1)
+    if keras.backend.backend() == "jax":
+        return ops.associative_scan(_combine, (a, b), axis=1)[1]
+    return _doubling(a, b, length)
+
+
+def linear_recurrence(a, b, initial_state=None, method="auto", unroll=None):
+    """Compute ``h_t = a_t * h_{t-1} + b_t`` over axis 1, in float32.
+
+    Parameters
+    ----------
+    a, b : tensors of shape (batch, time, units)
+        Multiplicative and additive terms.
+    initial_state : tensor of shape (batch, units), optional
+        ``h_0``; zeros when omitted.
+    method : {"auto", "sequential", "associative"}
+        The algorithm; see :func:`resolve_scan_method`.
+    unroll : int, optional
+        Steps per iteration of the sequential scan on JAX/TensorFlow
+        (default :data:`DEFAULT_UNROLL`).
+
+    Returns
+    -------
+    h : float32 tensor of shape (batch, time, units)
+        ``h_1 .. h_T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn.layers.recurrence import linear_recurrence
+    >>> a = np.full((1, 3, 1), 0.5, "float32"); b = np.ones((1, 3, 1), "float32")
+    >>> np.asarray(linear_recurrence(a, b)).ravel().tolist()
+    [1.0, 1.5, 1.75]
+    """
+    a = ops.cast(a, "float32")
+    b = ops.cast(b, "float32")
+    if len(a.shape) != 3 or len(b.shape) != 3:
+        raise ValueError(
+            "linear_recurrence expects a and b of shape (batch, time, units); "
+            f"got a.shape={tuple(a.shape)}, b.shape={tuple(b.shape)}."
+        )
+    length = a.shape[1]
+    if initial_state is None:
+        initial_state = ops.zeros_like(b[:, 0])
+    h0 = ops.cast(initial_state, "float32")
+    method = resolve_scan_method(method, length)
+    if length == 0:
+        return b
+    if method == "associative" and (
+        length is not None or keras.backend.backend() == "jax"
+    ):
+        return _associative(a, b, h0, length)
+    # A dynamic length (TensorFlow graph with an unknown time dimension)
+    # has no static doubling schedule: use the sequential scan.
+    return _sequential(a, b, h0, DEFAULT_UNROLL if unroll is None else unroll)
