@@ -1,0 +1,401 @@
+"""The ``skqrnn`` command line: demo, train, evaluate, predict.
+
+``skqrnn demo`` runs the source paper's experiment on the data shipped with
+skqrnn; ``train`` / ``evaluate`` / ``predict`` do the same job on a user's own
+YouTube-8M shards, streaming them so that no partition has to fit in memory.
+
+Errors a user can make (no matching files, the wrong level for the data, an
+unknown parameter, a model file of another kind, an output that exists) end
+with one ``skqrnn: error: ...`` line and exit status 2 — never a traceback.
+"""
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+
+__all__ = ["main"]
+
+#: Model names on the command line -> (module, class).
+MODELS = {
+    "densenet": ("skqrnn.densenet", "DenseNetClassifier"),
+    "qrnn": ("skqrnn.qrnn", "QRNNClassifier"),
+    "dcqrnn": ("skqrnn.qrnn", "DCQRNNClassifier"),
+    "logistic": ("skqrnn.baselines", "LogisticClassifier"),
+    "mlp": ("skqrnn.baselines", "MLPBaselineClassifier"),
+}
+
+#: Exit status of a run that stopped on a user error.
+USAGE_ERROR = 2
+
+
+class CLIError(Exception):
+    """A mistake of the user's, reported as one line without a traceback."""
+
+
+# --------------------------------------------------------------------- helpers
+def _model_class(name):
+    import importlib
+
+    module, cls = MODELS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def _parse_value(text):
+    """``"32"`` -> 32, ``"(4, 4)"`` -> (4, 4), ``"adam"`` -> "adam"."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_params(pairs, estimator_class):
+    """Turn ``["growth_rate=32", ...]`` into keyword arguments, checking names."""
+    valid = estimator_class().get_params(deep=False)
+    params = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CLIError(f"--param expects NAME=VALUE; got {pair!r}.")
+        if name not in valid:
+            raise CLIError(
+                f"{estimator_class.__name__} has no parameter {name!r}; valid parameters: "
+                f"{', '.join(sorted(valid))}."
+            )
+        params[name] = _parse_value(value)
+    return params
+
+
+def _check_output(path, overwrite):
+    if os.path.exists(path) and not overwrite:
+        raise CLIError(f"{path} exists; pass --overwrite to replace it.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CLIError(f"cannot write {path}: directory {parent} does not exist.")
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a temporary path beside ``path``; move it over ``path`` on success.
+
+    The move is ``os.replace`` within one directory, which is atomic: a crash
+    or an error never leaves a half-written file where a good one was.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".skqrnn-", suffix=suffix or os.path.splitext(path)[1],
+                               dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _save_estimator(estimator, path):
+    with atomic_path(path, ".keras") as tmp:
+        os.unlink(tmp)  # Keras refuses to overwrite silently in some versions.
+        estimator.save(tmp)
+
+
+def _load_estimator(path, expected=None):
+    from .base import load_model
+
+    if not os.path.exists(path):
+        raise CLIError(f"model file {path} does not exist.")
+    try:
+        estimator = load_model(path)
+    except (ValueError, KeyError, OSError) as exc:
+        raise CLIError(f"{path} is not a model saved by skqrnn ({exc}).") from None
+    if expected is not None and not isinstance(estimator, expected):
+        raise CLIError(
+            f"{path} holds a {type(estimator).__name__}, not a {expected.__name__}: "
+            "choose the matching --model or another file."
+        )
+    return estimator
+
+
+def _input_spec(estimator):
+    """(level, dequantize) of the data a fitted estimator was trained on."""
+    ndim = len(estimator.model_.inputs[0].shape)
+    level = "frame" if ndim == 3 else "video"
+    dequantize = getattr(estimator, "_input_dtype", "float32") != "uint8"
+    return level, dequantize
+
+
+def _stream(pattern, *, level, batch_size, dequantize=True, shuffle=False, random_state=0,
+            return_meta=False, labels=True, max_frames=300):
+    from .io import iter_yt8m
+
+    return iter_yt8m(
+        pattern, level=level, batch_size=batch_size, dequantize=dequantize,
+        sparse_labels=True, shuffle=shuffle, random_state=random_state,
+        return_meta=return_meta, label_key="labels" if labels else None,
+        max_frames=max_frames,
+    )
+
+
+def _evaluate_stream(estimator, stream):
+    from .metrics import YT8MEvaluator
+
+    evaluator = YT8MEvaluator(top_k=20)
+    for X, y in stream:
+        evaluator.update(y, estimator.predict_proba(X))
+    return evaluator.result()
+
+
+def _log(message, quiet=False):
+    if not quiet:
+        print(message, flush=True)
+
+
+# -------------------------------------------------------------------- commands
+def cmd_train(args):
+    cls = _model_class(args.model)
+    params = parse_params(args.param, cls)
+    _check_output(args.out, args.overwrite)
+    if args.grid:
+        return _train_grid(args, cls, params)
+
+    checkpoint = args.checkpoint or args.out + ".ckpt.keras"
+    state_path = checkpoint + ".json"
+    done = 0
+    estimator = None
+    if args.resume and os.path.exists(checkpoint):
+        estimator = _load_estimator(checkpoint, cls)
+        with open(state_path) as f:
+            done = json.load(f)["epochs_done"]
+        _log(f"resuming from {checkpoint} after epoch {done}")
+    elif args.resume:
+        _log(f"no checkpoint at {checkpoint}; starting from scratch")
+    if estimator is None:
+        params.setdefault("random_state", args.seed)
+        estimator = cls(**params)
+    dequantize = not args.quantized
+    train = _stream(args.train, level=args.level, batch_size=args.chunk_size,
+                    dequantize=dequantize, shuffle=True, random_state=args.seed,
+                    max_frames=args.max_frames)
+    n_batches = len(train)
+    for epoch in range(done, args.epochs):
+        t0 = time.perf_counter()
+        seen = 0
+        # One pass over the shards, in shuffled chunks: each chunk is one
+        # partial_fit (one pass of the network's own mini-batches over it),
+        # so memory holds one chunk whatever the size of the data.
+        for i, (X, y) in enumerate(train, 1):
+            estimator.partial_fit(X, y)
+            seen += X.shape[0]
+            _log(f"  epoch {epoch + 1}/{args.epochs}  chunk {i}/{n_batches}  "
+                 f"{seen} videos  loss {estimator.history_['loss'][-1]:.4f}", args.quiet)
+        if seen == 0:
+            raise CLIError(f"{args.train} holds no videos to train on.")
+        line = (f"epoch {epoch + 1}/{args.epochs}: {seen} videos in "
+                f"{time.perf_counter() - t0:.1f} s, loss {estimator.history_['loss'][-1]:.4f}")
+        if args.valid:
+            valid = _stream(args.valid, level=args.level, batch_size=args.chunk_size,
+                            dequantize=dequantize, max_frames=args.max_frames)
+            line += f", validation GAP@20 {_evaluate_stream(estimator, valid)['gap']:.4f}"
+        _log(line)
+        _save_estimator(estimator, checkpoint)
+        with atomic_path(state_path, ".json") as tmp:
+            with open(tmp, "w") as f:
+                json.dump({"epochs_done": epoch + 1, "model": args.model}, f)
+    _save_estimator(estimator, args.out)
+    for leftover in (checkpoint, state_path):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    _log(f"wrote {args.out}")
+    return 0
+
+
+def _train_grid(args, cls, params):
+    from sklearn.model_selection import GridSearchCV
+
+    from .io import load_yt8m
+    from .metrics import gap_scorer, hit_at_one_scorer
+
+    try:
+        with open(args.grid) as f:
+            grid = json.load(f)
+    except OSError as exc:
+        raise CLIError(f"cannot read --grid {args.grid}: {exc.strerror}.") from None
+    except ValueError as exc:
+        raise CLIError(f"--grid {args.grid} is not valid JSON: {exc}.") from None
+    grids = grid if isinstance(grid, list) else [grid]
+    valid = cls().get_params(deep=False)
+    for g in grids:
+        if not isinstance(g, dict) or not all(isinstance(v, list) for v in g.values()):
+            raise CLIError(f"--grid {args.grid} must map parameter names to lists of values.")
+        unknown = sorted(set(g) - set(valid))
+        if unknown:
+            raise CLIError(f"--grid names unknown {cls.__name__} parameters {unknown}; "
+                           f"valid parameters: {', '.join(sorted(valid))}.")
+    # A grid search refits on many subsets: it needs the data in memory.
+    data = load_yt8m(args.train, level=args.level, dequantize=not args.quantized,
+                     max_frames=args.max_frames, max_videos=args.max_videos)
+    params.setdefault("random_state", args.seed)
+    search = GridSearchCV(cls(**params), grids, scoring={"gap": gap_scorer,
+                                                         "hit@1": hit_at_one_scorer},
+                          refit="gap", cv=args.cv, n_jobs=args.n_jobs,
+                          verbose=0 if args.quiet else 2)
+    search.fit(data.X, data.y)
+    _log(f"best GAP@20 {search.best_score_:.4f} with {search.best_params_}")
+    _save_estimator(search.best_estimator_, args.out)
+    _log(f"wrote {args.out}")
+    return 0
+
+
+def cmd_evaluate(args):
+    estimator = _load_estimator(args.model)
+    level, dequantize = _input_spec(estimator)
+    stream = _stream(args.data, level=level, batch_size=args.batch_size,
+                     dequantize=dequantize)
+    result = _evaluate_stream(estimator, stream)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"videos   {result['n_videos']}")
+        print(f"GAP@20   {result['gap']:.4f}")
+        print(f"Hit@1    {result['hit_at_one']:.4f}")
+        print(f"PERR     {result['perr']:.4f}")
+        print(f"MAP      {result['map']:.4f}")
+    return 0
+
+
+def cmd_predict(args):
+    from .submission import write_submission
+
+    _check_output(args.out, args.overwrite)
+    estimator = _load_estimator(args.model)
+    level, dequantize = _input_spec(estimator)
+    stream = _stream(args.data, level=level, batch_size=args.batch_size,
+                     dequantize=dequantize, return_meta=True, labels=False)
+    n = 0
+    with atomic_path(args.out) as tmp:
+        with open(tmp, "w", newline="") as f:
+            for X, _, meta in stream:
+                write_submission(f, meta["ids"], estimator.predict_proba(X),
+                                 top_k=args.top_k, format=args.format, header=n == 0)
+                n += X.shape[0]
+    _log(f"wrote predictions for {n} videos to {args.out}")
+    return 0
+
+
+def cmd_demo(args):
+    from ._demo import run_demo
+
+    run_demo(out_dir=args.out, fast=args.fast, overwrite=args.overwrite, seed=args.seed,
+             quiet=args.quiet)
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skqrnn",
+        description="Light-weight deep video classifiers (DenseNet, QRNN, dcQRNN) for "
+                    "YouTube-8M, as scikit-learn estimators.",
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__import__('skqrnn').__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the paper's experiment on the bundled real sample",
+                          description="Train DenseNet, QRNN and dcQRNN (with a small "
+                          "GAP-scored grid search) and baselines on the real YouTube-8M sample "
+                          "shipped with skqrnn and on synthetic frame-level data; write a "
+                          "results table, a Kaggle submission and a plot.")
+    demo.add_argument("--out", default="skqrnn-demo-output",
+                      help="directory for the results (default: %(default)s)")
+    demo.add_argument("--fast", action="store_true",
+                      help="tiny models and data, for a smoke test (about a minute)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace results already in --out")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="print only the table")
+    demo.set_defaults(func=cmd_demo)
+
+    train = sub.add_parser("train", help="train a model on TFRecord shards",
+                           description="Train on YouTube-8M shards, streaming them in "
+                           "chunks (bounded memory); checkpoint after every epoch.")
+    train.add_argument("--model", required=True, choices=sorted(MODELS))
+    train.add_argument("--train", required=True, metavar="PATTERN",
+                       help="training shards: files, glob pattern or directory")
+    train.add_argument("--valid", metavar="PATTERN", help="validation shards (GAP per epoch)")
+    train.add_argument("--level", choices=("video", "frame"), default="video")
+    train.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="model parameter, repeatable (e.g. --param growth_rate=32)")
+    train.add_argument("--grid", metavar="grid.json",
+                       help="grid search (in memory) over {name: [values]}, scored by GAP@20")
+    train.add_argument("--cv", type=int, default=3, help="grid-search folds")
+    train.add_argument("--n-jobs", type=int, default=None, help="grid-search processes")
+    train.add_argument("--max-videos", type=int, default=None,
+                       help="grid search: load at most this many videos")
+    train.add_argument("--epochs", type=int, default=10,
+                       help="passes over the shards (streaming training)")
+    train.add_argument("--chunk-size", type=int, default=4096,
+                       help="videos held in memory at once (streaming training)")
+    train.add_argument("--max-frames", type=int, default=300)
+    train.add_argument("--quantized", action="store_true",
+                       help="frame level: keep uint8 frames, dequantize inside the network")
+    train.add_argument("--checkpoint", metavar="PATH",
+                       help="checkpoint file (default: OUT.ckpt.keras)")
+    train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", required=True, metavar="model.keras")
+    train.add_argument("--overwrite", action="store_true")
+    train.add_argument("--quiet", action="store_true", help="one line per epoch")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="GAP@20, Hit@1, PERR and MAP on shards")
+    evaluate.add_argument("--model", required=True, metavar="model.keras")
+    evaluate.add_argument("--data", required=True, metavar="PATTERN")
+    evaluate.add_argument("--batch-size", type=int, default=4096)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="write a Kaggle-format submission")
+    predict.add_argument("--model", required=True, metavar="model.keras")
+    predict.add_argument("--data", required=True, metavar="PATTERN")
+    predict.add_argument("--out", required=True, metavar="submission.csv")
+    predict.add_argument("--top-k", type=int, default=20)
+    predict.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    predict.add_argument("--batch-size", type=int, default=4096)
+    predict.add_argument("--overwrite", action="store_true")
+    predict.add_argument("--quiet", action="store_true")
+    predict.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .io import YT8MFormatError
+
+    try:
+        return args.func(args)
+    except CLIError as exc:
+        message = str(exc)
+    except YT8MFormatError as exc:
+        message = str(exc)
+    except FileNotFoundError as exc:
+        message = str(exc) if not exc.filename else f"{exc.filename}: {exc.strerror or exc}"
+    except ValueError as exc:
+        # Estimators and readers raise ValueError for bad parameters and
+        # data, with messages written for users.
+        message = str(exc)
+    except KeyboardInterrupt:
+        message = "interrupted"
+    print(f"skqrnn: error: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

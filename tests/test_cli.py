@@ -1,0 +1,176 @@
+"""The ``skqrnn`` command line: train / evaluate / predict on real shards, and user errors."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skqrnn.cli import main
+from skqrnn.datasets import sample_paths
+from skqrnn.io import load_yt8m
+
+SMALL = ["--param", "stem_units=32", "--param", "growth_rate=8",
+         "--param", "block_layers=(2,)", "--param", "epochs=1", "--param", "batch_size=128"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small DenseNet trained by the CLI on two shipped real shards."""
+    d = tmp_path_factory.mktemp("cli")
+    shards = sample_paths()
+    model = d / "model.keras"
+    rc = main(["train", "--model", "densenet", "--train", str(Path(shards[0]).parent /
+                                                                "validate000[01].tfrecord"),
+               "--epochs", "2", "--chunk-size", "256", "--quiet", "--out", str(model)] + SMALL)
+    assert rc == 0
+    return d, model, shards
+
+
+def test_train_writes_a_loadable_model_and_no_leftovers(trained):
+    d, model, _ = trained
+    from skqrnn import DenseNetClassifier
+    from skqrnn.base import load_model
+
+    est = load_model(model)
+    assert isinstance(est, DenseNetClassifier)
+    assert est.growth_rate == 8 and est.block_layers == (2,)
+    assert est.n_features_in_ == 1152 and len(est.classes_) == 3862
+    assert sorted(p.name for p in d.iterdir()) == ["model.keras"]  # checkpoint removed
+
+
+def test_evaluate_streams_the_same_numbers_as_in_memory_metrics(trained, capsys):
+    d, model, shards = trained
+    from skqrnn.base import load_model
+    from skqrnn.metrics import (global_average_precision, hit_at_k,
+                                mean_average_precision, precision_at_equal_recall_rate)
+
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--data", shards[-1],
+                 "--batch-size", "100", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    data = load_yt8m(shards[-1])
+    proba = load_model(model).predict_proba(data.X)
+    assert got["n_videos"] == data.X.shape[0]
+    assert got["gap"] == pytest.approx(global_average_precision(data.y, proba), abs=1e-6)
+    assert got["hit_at_one"] == pytest.approx(hit_at_k(data.y, proba), abs=1e-6)
+    assert got["perr"] == pytest.approx(precision_at_equal_recall_rate(data.y, proba), abs=1e-6)
+    assert got["map"] == pytest.approx(mean_average_precision(data.y, proba), abs=1e-6)
+
+
+def test_predict_writes_a_kaggle_submission(trained):
+    d, model, shards = trained
+    out = d / "sub" / "submission.csv"
+    out.parent.mkdir()
+    assert main(["predict", "--model", str(model), "--data", shards[-1], "--out", str(out),
+                 "--batch-size", "100", "--quiet"]) == 0
+    with open(out) as f:
+        rows = list(csv.reader(f))
+    data = load_yt8m(shards[-1])
+    assert rows[0] == ["VideoId", "LabelConfidencePairs"]
+    assert [r[0] for r in rows[1:]] == list(data.ids)
+    pairs = rows[1][1].split()
+    assert len(pairs) == 40
+    scores = [float(s) for s in pairs[1::2]]
+    assert scores == sorted(scores, reverse=True)
+    # JSON lines, other top-k
+    out2 = d / "sub" / "submission.jsonl"
+    assert main(["predict", "--model", str(model), "--data", shards[-1], "--out", str(out2),
+                 "--format", "jsonl", "--top-k", "5", "--quiet"]) == 0
+    first = json.loads(out2.read_text().splitlines()[0])
+    assert first["id"] == data.ids[0] and len(first["labels"]) == 5
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
+    shard = sample_paths()[0]
+    out = tmp_path / "m.keras"
+    ckpt = tmp_path / "ck.keras"
+    assert main(["train", "--model", "densenet", "--train", shard, "--epochs", "1",
+                 "--checkpoint", str(ckpt), "--quiet", "--out", str(tmp_path / "first.keras")]
+                + SMALL) == 0
+    # Simulate a run that was interrupted after epoch 1: restore its checkpoint files.
+    from skqrnn.base import load_model
+
+    load_model(tmp_path / "first.keras").save(str(ckpt))
+    (tmp_path / "ck.keras.json").write_text(json.dumps({"epochs_done": 1, "model": "densenet"}))
+    capsys.readouterr()
+    assert main(["train", "--model", "densenet", "--train", shard, "--epochs", "2",
+                 "--checkpoint", str(ckpt), "--resume", "--quiet", "--out", str(out)]
+                + SMALL) == 0
+    printed = capsys.readouterr().out
+    assert "resuming" in printed and "epoch 2/2" in printed and "epoch 1/2" not in printed
+    assert len(load_model(out).history_["loss"]) == 2  # one pass before, one after resume
+    # The checkpoint belongs to a DenseNet: resuming it as another kind is refused.
+    load_model(out).save(str(ckpt))
+    assert main(["train", "--model", "mlp", "--train", shard, "--epochs", "2",
+                 "--checkpoint", str(ckpt), "--resume", "--out", str(tmp_path / "x.keras")]) == 2
+    assert "holds a DenseNetClassifier, not a MLPBaselineClassifier" in capsys.readouterr().err
+
+
+def _error(capsys, argv):
+    capsys.readouterr()
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skqrnn: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_user_errors_are_one_line_with_nonzero_exit(trained, tmp_path, capsys):
+    d, model, shards = trained
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", str(tmp_path / "no*.tfr"),
+                          "--out", str(tmp_path / "m.keras")])
+    assert "matches no file" in msg
+    msg = _error(capsys, ["train", "--model", "densenet", "--level", "frame",
+                          "--train", shards[0], "--out", str(tmp_path / "m.keras")])
+    assert "level='video'" in msg and "record 0" in msg
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", shards[0],
+                          "--param", "growht_rate=3", "--out", str(tmp_path / "m.keras")])
+    assert "no parameter 'growht_rate'" in msg and "growth_rate" in msg
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", shards[0],
+                          "--out", str(model)])
+    assert "exists" in msg and "--overwrite" in msg
+    msg = _error(capsys, ["predict", "--model", str(model), "--data", shards[0],
+                          "--out", str(model)])
+    assert "exists" in msg and "--overwrite" in msg
+    msg = _error(capsys, ["evaluate", "--model", str(tmp_path / "missing.keras"),
+                          "--data", shards[0]])
+    assert "does not exist" in msg
+    # A Keras model file that skqrnn did not write (another kind of model).
+    import keras
+
+    plain = tmp_path / "plain.keras"
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]).save(plain)
+    msg = _error(capsys, ["evaluate", "--model", str(plain), "--data", shards[0]])
+    assert "not a model saved by skqrnn" in msg
+    # The user's files are untouched by failed commands.
+    assert model.exists() and plain.exists()
+
+
+def test_grid_search_from_the_command_line(tmp_path, capsys):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"dropout": [0.2, 0.5]}))
+    out = tmp_path / "best.keras"
+    assert main(["train", "--model", "densenet", "--train", sample_paths()[0], "--grid",
+                 str(grid), "--cv", "2", "--quiet", "--out", str(out)] + SMALL) == 0
+    assert "best GAP@20" in capsys.readouterr().out and out.exists()
+    grid.write_text(json.dumps({"dropuot": [0.2]}))
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", sample_paths()[0],
+                          "--grid", str(grid), "--out", str(tmp_path / "b2.keras")])
+    assert "dropuot" in msg
+
+
+def test_console_script_and_module_entry_points():
+    out = subprocess.run([sys.executable, "-m", "skqrnn", "--help"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and "demo" in out.stdout and "evaluate" in out.stdout
+    exe = Path(sys.executable).parent / "skqrnn"
+    if exe.exists():
+        out = subprocess.run([str(exe), "train", "--help"], capture_output=True, text=True)
+        assert out.returncode == 0 and "--param" in out.stdout
