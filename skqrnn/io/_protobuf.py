@@ -155,7 +155,7 @@ def _scan_features_fast(buf, start, end, out):
         if p + fl != ee:
             return None
         if fl == 0:
-            out[buf[ks:ks+kl]] = (None, p, p)
+            out[buf[ks : ks + kl]] = (None, p, p, -1, -1)
             pos = ee
             continue
         kind = buf[p] >> 3
@@ -178,16 +178,37 @@ def _scan_features_fast(buf, start, end, out):
                 p += 3
         if p + ll != ee:
             return None
-        out[buf[ks:ks+kl]] = (kind, p, ee)
+        # A list holding one length-delimited value (a packed float/int64
+        # run, or a single bytes value) is the common case: record where
+        # that value lies so that readers need not parse the list again.
+        ps = pe = -1
+        if ll and buf[p] == 10:
+            b = buf[p + 1]
+            if b < 128:
+                q = p + 2
+            else:
+                c = buf[p + 2]
+                if c < 128:
+                    b = (b & 127) | (c << 7)
+                    q = p + 3
+                else:
+                    d = buf[p + 3]
+                    b = (b & 127) | ((c & 127) << 7) | ((d & 127) << 14)
+                    q = p + 4 if d < 128 else ee + 1
+            if q + b == ee:
+                ps, pe = q, ee
+        out[buf[ks : ks + kl]] = (kind, p, ee, ps, pe)
         pos = ee
     return out
 
 
 def scan_features(buf, start, end, out):
-    """Index a ``Features`` message: ``out[key_bytes] = (kind, start, stop)``.
+    """Index a ``Features`` message: ``out[key_bytes] = (kind, start, stop, vstart, vstop)``.
 
     ``start, stop`` delimit the payload of the BytesList/FloatList/Int64List;
-    kind is None for a Feature with no list set.
+    kind is None for a Feature with no list set. When the list is exactly
+    one length-delimited ``value`` field (a packed run, or one bytes value),
+    ``vstart, vstop`` delimit it; else they are -1.
     """
     # The canonical layout (1-byte keys, lengths under 2 MB, one list per
     # Feature) is read by a straight-line scan ~3x faster than the general one.
@@ -234,7 +255,7 @@ def scan_features(buf, start, end, out):
                 if t >> 3 == 0:
                     raise DecodeError("field number 0 (garbage bytes)")
                 p = _skip(buf, p, ee, t & 7)
-        out[key] = (kind, ks, ke)
+        out[key] = (kind, ks, ke, -1, -1)
     return out
 
 
@@ -270,9 +291,23 @@ def scan_feature_lists(buf, start, end, out):
 
 
 def scan_example(buf):
-    """Index the features of a serialized ``Example``."""
+    """Index the features of a serialized ``Example`` (see :func:`scan_features`)."""
     out = {}
     end = len(buf)
+    # Fast path: one Features field, then nothing or the empty field 2 that
+    # the real YouTube-8M records end with.
+    if end > 3 and buf[0] == 0x0A:
+        b = buf[1]
+        if b < 0x80:
+            s, e = 2, 2 + b
+        elif buf[2] < 0x80:
+            s, e = 3, 3 + ((b & 0x7F) | (buf[2] << 7))
+        elif end > 4 and buf[3] < 0x80:
+            s, e = 4, 4 + ((b & 0x7F) | ((buf[2] & 0x7F) << 7) | (buf[3] << 14))
+        else:
+            e = end + 1
+        if e == end or (e == end - 2 and buf[e] == 0x12 and buf[e + 1] == 0):
+            return scan_features(buf, s, e, out)
     pos = 0
     while pos < end:
         tag, pos = _tag(buf, pos, end)
@@ -343,6 +378,29 @@ def _signed(v):
     return v - (1 << 64) if v >= 1 << 63 else v
 
 
+def packed_varints(buf, start, end):
+    """A packed run of int64 varints -> list of Python ints (1- and 2-byte values inline)."""
+    if buf[start:end].isascii():  # all one-byte varints: converted in C
+        return list(buf[start:end])
+    out = []
+    p = start
+    while p < end:
+        b = buf[p]
+        if b < 0x80:
+            out.append(b)
+            p += 1
+            continue
+        if p + 1 < end:
+            c = buf[p + 1]
+            if c < 0x80:
+                out.append((b & 0x7F) | (c << 7))
+                p += 2
+                continue
+        v, p = _varint(buf, p, end)
+        out.append(_signed(v))
+    return out
+
+
 def int64s(buf, start, end):
     """Int64List payload -> list of Python ints (packed or unpacked)."""
     out = []
@@ -351,15 +409,7 @@ def int64s(buf, start, end):
         tag, pos = _tag(buf, pos, end)
         if tag == 0x0A:
             s, e = _len(buf, pos, end)
-            p = s
-            while p < e:
-                b = buf[p]
-                if b < 0x80:
-                    out.append(b)
-                    p += 1
-                else:
-                    v, p = _varint(buf, p, e)
-                    out.append(_signed(v))
+            out.extend(packed_varints(buf, s, e))
             pos = e
         elif tag == 0x08:
             v, pos = _varint(buf, pos, end)
@@ -463,7 +513,7 @@ def frames_matrix(buf, start, end, width=None):
     return np.frombuffer(b"".join(values), _U8).reshape(len(values), width)
 
 
-def _decode_feature(buf, kind, s, e):
+def _decode_feature(buf, kind, s, e, ps=-1, pe=-1):
     if kind == FLOAT:
         return floats(buf, s, e).copy()
     if kind == INT64:

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 _LEN = struct.Struct("<Q")
+_HEAD = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
 _MASK_DELTA = 0xA282EAD8
 _CHUNK = 1 << 20  # bytes read from the stream at a time
@@ -303,10 +304,10 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
             base += pos
             pos = 0
             continue
-        (length,) = _LEN.unpack_from(buf, pos)
+        length, stored = _HEAD.unpack_from(buf, pos)
         if verify_crc:
-            (stored,) = _U32.unpack_from(buf, pos + 8)
-            got = masked_crc32c(buf[pos : pos + 8])
+            got = _crc32c(buf[pos : pos + 8])
+            got = (((got >> 15) | (got << 17)) + _MASK_DELTA) & 0xFFFFFFFF
             if got != stored:
                 raise YT8MFormatError(
                     path,
@@ -352,7 +353,8 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
         data = buf[pos + 12 : end - 4]
         if verify_crc:
             (stored,) = _U32.unpack_from(buf, end - 4)
-            got = masked_crc32c(data)
+            got = _crc32c(data)
+            got = (((got >> 15) | (got << 17)) + _MASK_DELTA) & 0xFFFFFFFF
             if got != stored:
                 err = YT8MFormatError(
                     path,

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from ._errors import YT8MFormatError, check_on_error, warn_skipped
 from ._protobuf import (
+    _enc_varint,
     BYTES,
     FLOAT,
     INT64,
@@ -28,6 +29,7 @@ from ._protobuf import (
     floats,
     frames_matrix,
     int64s,
+    packed_varints,
     scan_example,
     scan_sequence_example,
 )
@@ -59,6 +61,7 @@ MAX_QUANTIZED, MIN_QUANTIZED = 2.0, -2.0
 #: a model that dequantizes inside the network sees (almost) the same input.
 UINT8_PAD_VALUE = 127
 LABEL_DTYPE = np.int8
+_F32 = np.dtype("<f4")
 _VIDEO_BLOCK = 1024  # rows per growing block, video level
 _FRAME_BLOCK = 16  # videos per growing block, frame level
 
@@ -159,6 +162,14 @@ class _Spec:
         self.keys = tuple(f.encode() for f in feature_names)
         self.sizes = feature_sizes
         self.offsets = tuple(int(o) for o in np.cumsum((0,) + feature_sizes[:-1]))
+        self.features = tuple(zip(self.names, self.keys, self.sizes, self.offsets))
+        # The video fast path knows the default id/label keys only.
+        self.templates = None
+        if level == "video" and id_key is None and label_key == "labels":
+            self.templates = tuple(
+                (_entry_header(name, size), off, size, 4 * size)
+                for name, size, off in zip(self.names, self.sizes, self.offsets)
+            )
         self.width = int(sum(feature_sizes))
         self.max_frames = int(max_frames)
         self.n_classes = None if n_classes is None else int(n_classes)
@@ -192,7 +203,9 @@ def _read_id(index, buf, spec):
             f"missing id feature {' or '.join(repr(k.decode()) for k in keys)} "
             f"(record has {_present(index)})"
         )
-    kind, s, e = ent
+    kind, s, e, ps, pe = ent
+    if kind == BYTES and ps >= 0:
+        return buf[ps:pe].decode("utf-8", "replace")
     if kind != BYTES:
         raise _Problem(f"id feature {key.decode()!r} is a {_KIND_NAMES.get(kind)}, expected bytes_list")
     vals = byteses(buf, s, e)
@@ -210,14 +223,16 @@ def _read_labels(index, buf, spec):
             f"missing label feature {spec.label_key.decode()!r} (record has {_present(index)}); "
             "pass label_key=None to read unlabelled data"
         )
-    kind, s, e = ent
+    kind, s, e, ps, pe = ent
     if kind != INT64:
         raise _Problem(
             f"label feature {spec.label_key.decode()!r} is a {_KIND_NAMES.get(kind)}, "
             "expected int64_list"
         )
-    labels = int64s(buf, s, e)
     n = spec.n_classes
+    labels = packed_varints(buf, ps, pe) if ps >= 0 else int64s(buf, s, e)
+    if labels and min(labels) >= 0 and (n is None or max(labels) < n):
+        return labels
     for lab in labels:
         if lab < 0 or (n is not None and lab >= n):
             raise _Problem(
@@ -241,7 +256,7 @@ def _read_segments(index, buf):
         ent = index.get(key.encode())
         if ent is None:
             raise _Problem(f"has some segment features but not {key!r}")
-        kind, s, e = ent
+        kind, s, e = ent[:3]
         if kind != want:
             raise _Problem(
                 f"segment feature {key!r} is a {_KIND_NAMES.get(kind)}, expected {_KIND_NAMES[want]}"
@@ -257,14 +272,109 @@ def _read_segments(index, buf):
     return tuple(out)
 
 
+def _entry_header(name, size):
+    """Canonical bytes before the payload of a Features map entry holding ``size`` packed floats.
+
+    TensorFlow, protobuf and :func:`encode_example` all serialize a float
+    feature this way: ``0a L(entry) 0a L(key) key 12 L(Feature) 12 L(FloatList) 0a L(packed)``.
+    """
+    key = name.encode()
+    packed = 4 * size
+    flist = b"\x0a" + _enc_varint(packed)
+    feature = b"\x12" + _enc_varint(len(flist) + packed) + flist
+    body = b"\x0a" + _enc_varint(len(key)) + key + b"\x12" + _enc_varint(len(feature) + packed)
+    body += feature
+    return b"\x0a" + _enc_varint(len(body) + packed) + body
+
+
+def _video_fast(buf, spec, row):
+    """Decode a canonically serialized video Example; None means "use the general path".
+
+    The float features are recognised by their exact entry header (lengths
+    included), so the payload is copied without parsing; the id and labels
+    entries are parsed inline. Anything unexpected -- other keys (e.g. the
+    segment keys), another encoding, a label out of range -- returns None
+    and the general decoder (which also reports errors) takes over.
+    """
+    end = len(buf)
+    if end < 3 or buf[0] != 10:
+        return None
+    b = buf[1]
+    if b < 128:
+        pos = 2
+        fe = 2 + b
+    elif buf[2] < 128:
+        pos = 3
+        fe = 3 + ((b & 127) | (buf[2] << 7))
+    else:
+        return None
+    if fe != end and not (fe == end - 2 and buf[fe] == 0x12 and buf[fe + 1] == 0):
+        return None
+    templates = spec.templates
+    vid = labels = None
+    seen = 0
+    while pos < fe:
+        for head, off, size, nbytes in templates:
+            if buf.startswith(head, pos):
+                q = pos + len(head)
+                row[off : off + size] = np.frombuffer(buf, _F32, size, q)
+                pos = q + nbytes
+                seen += 1
+                break
+        else:
+            # 0a L 0a kl key 12 fl <kind> ll 0a vl value, all lengths < 128.
+            if buf[pos] != 10 or buf[pos + 2] != 10:
+                return None
+            ee = pos + 2 + buf[pos + 1]
+            kl = buf[pos + 3]
+            q = pos + 4 + kl
+            if buf[pos + 1] >= 128 or kl >= 128 or ee > fe or buf[q] != 0x12:
+                return None
+            key = buf[pos + 4 : q]
+            fl = buf[q + 1]
+            ll = buf[q + 3]
+            if fl >= 128 or q + 2 + fl != ee or ll >= 128 or q + 4 + ll != ee:
+                return None
+            kind = buf[q + 2]
+            if ll == 0:
+                value = None
+            elif buf[q + 4] == 10 and buf[q + 5] < 128 and q + 6 + buf[q + 5] == ee:
+                value = q + 6
+            else:
+                return None
+            if key == b"labels" and kind == 0x1A:
+                labels = [] if value is None else packed_varints(buf, value, ee)
+            elif key == b"id" and kind == 0x0A and value is not None:
+                vid = buf[value:ee].decode("utf-8", "replace")
+            else:
+                return None
+            pos = ee
+    if seen != len(templates) or vid is None or labels is None or pos != fe:
+        return None
+    if labels and (min(labels) < 0 or (spec.n_classes is not None and max(labels) >= spec.n_classes)):
+        return None
+    return vid, labels
+
+
 def _decode_video(buf, spec, row):
     """Decode one Example into ``row`` (float32, width); return (id, labels, segments)."""
+    if spec.templates is not None:
+        try:
+            fast = _video_fast(buf, spec, row)
+        except IndexError:
+            fast = None
+        if fast is not None:
+            return fast[0], fast[1], None
     index = scan_example(buf)
-    for name, key, size, off in zip(spec.names, spec.keys, spec.sizes, spec.offsets):
+    for name, key, size, off in spec.features:
         ent = index.get(key)
         if ent is None:
             raise _Problem(f"missing feature {name!r} (record has {_present(index)})")
-        kind, s, e = ent
+        kind, s, e, ps, pe = ent
+        if kind == FLOAT and ps >= 0 and pe - ps == 4 * size:
+            # The packed run of the right length: one copy, no parsing.
+            row[off : off + size] = np.frombuffer(buf, _F32, size, ps)
+            continue
         if kind != FLOAT:
             raise _Problem(f"feature {name!r} is a {_KIND_NAMES.get(kind)}, expected float_list")
         vals = floats(buf, s, e)
@@ -377,7 +487,9 @@ def _read_shard(path, spec, limit=None):
     blocks = []  # video level: float32 row blocks; frame level: per-video matrices
     block = None
     fill = cap = _VIDEO_BLOCK
-    ids, labels, n_frames, segments = [], [], [], []
+    # Labels kept flat (+ counts): a list per video would make the cyclic
+    # garbage collector rescan millions of containers while reading.
+    ids, flat, counts, n_frames, segments = [], [], [], [], []
     has_segments = False
     for index, buf in iter_file_records(path, spec.compression, spec.verify_crc, sink):
         if video and fill == cap:
@@ -402,7 +514,9 @@ def _read_shard(path, spec, limit=None):
             sink.append(err)
             continue
         ids.append(vid)
-        labels.append(labs)
+        if labs is not None:
+            flat.extend(labs)
+            counts.append(len(labs))
         segments.append(segs)
         has_segments |= segs is not None
         if limit is not None and len(ids) >= limit:
@@ -414,35 +528,45 @@ def _read_shard(path, spec, limit=None):
         "blocks": blocks,
         "n": len(ids),
         "ids": ids,
-        "labels": labels,
+        "label_indices": np.array(flat, np.int64),
+        "label_counts": np.array(counts, np.int64),
         "n_frames": n_frames,
         "segments": segments if has_segments else None,
         "skipped": skipped,
     }
 
 
-def _labels_matrix(label_lists, n_classes, sparse):
-    n = len(label_lists)
+def _labels_matrix(indices, counts, n_classes, sparse):
+    """int8 indicator matrix from flat label indices and per-video counts."""
+    n = counts.shape[0]
     if n_classes is None:
-        n_classes = 1 + max((max(ls) for ls in label_lists if ls), default=-1)
+        n_classes = 1 + int(indices.max()) if indices.size else 1
     indptr = np.zeros(n + 1, np.int64)
-    np.cumsum([len(ls) for ls in label_lists], out=indptr[1:])
-    indices = np.fromiter(
-        (lab for ls in label_lists for lab in ls), dtype=np.int64, count=int(indptr[-1])
-    )
+    np.cumsum(counts, out=indptr[1:])
     if sparse:
         idx_dtype = np.int32 if max(indptr[-1], n_classes) < 2**31 else np.int64
         y = sp.csr_matrix(
-            (np.ones(indices.shape[0], LABEL_DTYPE), indices.astype(idx_dtype), indptr.astype(idx_dtype)),
+            (
+                np.ones(indices.shape[0], LABEL_DTYPE),
+                indices.astype(idx_dtype),
+                indptr.astype(idx_dtype),
+            ),
             shape=(n, n_classes),
         )
         y.sum_duplicates()  # a label repeated in a record is one label
         y.data[:] = 1
         return y
     y = np.zeros((n, n_classes), LABEL_DTYPE)
-    rows = np.repeat(np.arange(n), np.diff(indptr))
-    y[rows, indices] = 1
+    y[np.repeat(np.arange(n), counts), indices] = 1
     return y
+
+
+def _labels_from_lists(label_lists, n_classes, sparse):
+    counts = np.fromiter((len(ls) for ls in label_lists), np.int64, len(label_lists))
+    indices = np.fromiter(
+        (lab for ls in label_lists for lab in ls), np.int64, int(counts.sum())
+    )
+    return _labels_matrix(indices, counts, n_classes, sparse)
 
 
 class YT8MData(dict):
@@ -507,12 +631,13 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
         X = np.empty((n, spec.max_frames, spec.width), np.float32)
     else:
         X = np.empty((n, spec.max_frames, spec.width), np.uint8)
-    ids, labels, n_frames, segments, skipped = [], [], [], [], []
+    ids, indices, counts, n_frames, segments, skipped = [], [], [], [], [], []
     has_segments = any(r["segments"] is not None for r in results)
     off = 0
     for r in results:
         ids.extend(r["ids"])
-        labels.extend(r["labels"])
+        indices.append(r["label_indices"])
+        counts.append(r["label_counts"])
         n_frames.extend(r["n_frames"])
         skipped.extend(r["skipped"])
         if has_segments:
@@ -533,13 +658,17 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
                 off += 1
             del b
         r["blocks"] = []
-    ids, labels, n_frames = ids[:n], labels[:n], n_frames[:n]
+    ids, n_frames = ids[:n], n_frames[:n]
+    counts = np.concatenate(counts)[:n] if counts else np.zeros(0, np.int64)
+    indices = np.concatenate(indices)[: int(counts.sum())] if indices else np.zeros(0, np.int64)
     out = YT8MData()
     if not video:
         n_frames = np.asarray(n_frames, np.int32)
     out["X"] = X
     out["y"] = (
-        None if spec.label_key is None else _labels_matrix(labels, spec.n_classes, sparse_labels)
+        None
+        if spec.label_key is None
+        else _labels_matrix(indices, counts, spec.n_classes, sparse_labels)
     )
     out["ids"] = np.array(ids, dtype=str) if ids else np.empty(0, dtype="<U1")
     if not video:
@@ -799,7 +928,7 @@ class YT8MBatches:
                 _put_frames(X[i], it[3], spec, self.dequantize)
         y = None
         if spec.label_key is not None:
-            y = _labels_matrix([it[1] for it in items], spec.n_classes, self.sparse_labels)
+            y = _labels_from_lists([it[1] for it in items], spec.n_classes, self.sparse_labels)
         if not self.return_meta:
             return X, y
         meta = {"ids": np.array([it[0] for it in items], dtype=str)}
