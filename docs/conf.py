@@ -21,6 +21,7 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 DOCS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS_DIR / "sphinxext"))
 
 # -- Project information -----------------------------------------------------
 
@@ -46,6 +47,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "skqrnn_params",  # docs/sphinxext: hyperparameter tables read from the code
 ]
 
 templates_path = ["_templates"]
