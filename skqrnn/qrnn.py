@@ -1,0 +1,620 @@
+"""QRNNClassifier and DCQRNNClassifier: quasi-recurrent networks over frame sequences.
+
+Both take frame-level ``X`` of shape ``(n_videos, n_frames, n_features)``
+(padded; see "Sequences and padding" below) or video-level ``X`` of shape
+``(n_videos, n_features)``, which is read as a short sequence of feature
+chunks (``timesteps``). Everything an estimator needs beyond its network
+(validation, training loop, prediction, persistence) comes from
+:class:`~skqrnn.base.KerasClassifierBase`.
+"""
+
+import math
+import numbers
+
+import keras
+import numpy as np
+
+from .base import KerasClassifierBase, _check_int, _check_real
+from .layers import QRNN, Dequantize
+from .layers.readout import AttentionPooling, FrameMask, TemporalReadout
+from .preprocessing import padding_value
+
+__all__ = ["QRNNClassifier", "DCQRNNClassifier"]
+
+_READOUTS = ("last", "mean", "max", "attention")
+_POOLINGS = ("f", "fo", "ifo")
+_SCANS = ("auto", "sequential", "associative")
+
+#: Rows of a 3-D X checked for padding at once (bounds the temporary bool array).
+_MASK_CHUNK_BYTES = 64 * 2**20
+
+
+def _sequence_shape(n_features, timesteps):
+    """(n_steps, step_features) a vector of n_features becomes with ``timesteps``."""
+    step = math.ceil(n_features / timesteps)
+    return math.ceil(n_features / step), step
+
+
+def _padding_frames(X):
+    """Bool (n_videos, n_frames): the frame is padding (all features == the pad value)."""
+    pad = padding_value(X.dtype)
+    out = np.empty(X.shape[:2], dtype=bool)
+    rows = max(1, _MASK_CHUNK_BYTES // max(1, X.shape[1] * X.shape[2]))
+    for start in range(0, X.shape[0], rows):
+        np.all(X[start:start + rows] == pad, axis=2, out=out[start:start + rows])
+    return out
+
+
+class _SequenceClassifier(KerasClassifierBase):
+    """What QRNNClassifier and DCQRNNClassifier share: sequence input and readout.
+
+    The input side builds ``(x, mask)`` for the body: for 3-D ``X`` the mask
+    of real frames is computed from the raw input (before dequantization)
+    by :class:`~skqrnn.layers.readout.FrameMask`; for 2-D ``X`` the vector
+    is split into ``timesteps`` chunks and no frame is masked.
+    """
+
+    _input_ndim = (2, 3)
+
+    # ------------------------------------------------------------ parameters
+    def _check_params(self):
+        super()._check_params()
+        _check_int(self, "window", 1)
+        _check_int(self, "timesteps", 1)
+        _check_int(self, "max_frames", 1)
+        _check_real(self, "zoneout", 0.0, 1.0, high_inclusive=False)
+        _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
+        for name, allowed in (("pooling", _POOLINGS), ("readout", _READOUTS),
+                              ("scan", _SCANS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {allowed}; got {getattr(self, name)!r}."
+                )
+        if not isinstance(self.input_batchnorm, (bool, np.bool_)):
+            raise ValueError(f"input_batchnorm must be True or False; got "
+                             f"{self.input_batchnorm!r}.")
+
+    # ------------------------------------------------------------ validation
+    def _validate_X(self, X, *, reset):
+        X = super()._validate_X(X, reset=reset)
+        name = type(self).__name__
+        if reset:
+            self._fit_ndim = X.ndim
+        elif X.ndim != self._fit_ndim:
+            kinds = {2: "video-level 2-D X (n_samples, n_features)",
+                     3: "frame-level 3-D X (n_samples, n_frames, n_features)"}
+            raise ValueError(
+                f"{name} was fitted on {kinds[self._fit_ndim]} but got {kinds[X.ndim]} "
+                f"of shape {X.shape}; give it the same kind of input it was trained on."
+            )
+        if X.ndim == 2:
+            n_steps, _ = _sequence_shape(X.shape[1], self.timesteps)
+            if n_steps > self.max_frames:
+                raise ValueError(
+                    f"timesteps={self.timesteps} splits each {X.shape[1]}-feature vector "
+                    f"into {n_steps} steps, more than max_frames={self.max_frames}."
+                )
+            return X
+        n_frames = X.shape[1]
+        if n_frames == 0:
+            raise ValueError(f"X has 0 frames per video (shape {X.shape}); {name} needs "
+                             "at least one frame.")
+        if n_frames > self.max_frames:
+            raise ValueError(
+                f"X has {n_frames} frames per video but {name} supports sequences of at "
+                f"most max_frames={self.max_frames} frames; trim or subsample the frames "
+                "(e.g. skqrnn.preprocessing.FrameSampler) or raise max_frames."
+            )
+        empty = np.flatnonzero(_padding_frames(X).all(axis=1))
+        if empty.size:
+            pad = padding_value(X.dtype)
+            raise ValueError(
+                f"{empty.size} video(s) of X have no frames: every frame is padding (all "
+                f"features equal to {pad} for {X.dtype} X), e.g. rows "
+                f"{empty[:5].tolist()}. A video without frames cannot be classified; "
+                "remove these rows."
+            )
+        return X
+
+    # ---------------------------------------------------------------- network
+    def _make_input_layer(self, X):
+        """The input and ``(x, mask)`` for the body (mask None for 2-D X)."""
+        n_features = X.shape[-1]
+        if X.ndim == 2:
+            inputs, x = super()._make_input_layer(X)
+            n_steps, step = _sequence_shape(n_features, self.timesteps)
+            L = keras.layers
+            if n_steps * step != n_features:  # zero-fill the last chunk
+                x = L.Reshape((n_features, 1), name="as_column")(x)
+                x = L.ZeroPadding1D((0, n_steps * step - n_features), name="fill_last_step")(x)
+            return inputs, (L.Reshape((n_steps, step), name="as_sequence")(x), None)
+        dtype = "uint8" if X.dtype == np.uint8 else "float32"
+        inputs = keras.Input(shape=(None, n_features), dtype=dtype, name="features")
+        # The mask comes from the raw input: padding is judged in the units
+        # it was written in (127 bytes for uint8, 0.0 for floats).
+        mask = FrameMask(pad_values=(padding_value(X.dtype),), name="frame_mask")(inputs)
+        x = Dequantize(name="dequantize")(inputs) if dtype == "uint8" else inputs
+        return inputs, (x, mask)
+
+    def _window(self, x):
+        """Convolution width: never wider than a fixed-length (2-D input) sequence."""
+        steps = x.shape[1]
+        return self.window if steps is None else min(self.window, steps)
+
+    def _qrnn(self, units, x, mask, name, *, window, return_sequences=True,
+              bidirectional=False):
+        layer = QRNN(
+            units, window=window, pooling=self.pooling, zoneout=self.zoneout,
+            return_sequences=return_sequences, scan=self.scan, name=name,
+            # Readouts and later layers take the mask, so masked frames need
+            # no carried-over output (which would cost a second scan).
+            zero_output_for_mask=True,
+        )
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"{name}_bidirectional")
+        return layer(x, mask=mask)
+
+    def _readout(self, h, mask):
+        if self.readout == "attention":
+            return AttentionPooling(name="readout_attention")(h, mask=mask)
+        return TemporalReadout(self.readout, name=f"readout_{self.readout}")(h, mask=mask)
+
+    def _input_norm(self, x, mask):
+        if not self.input_batchnorm:
+            return x
+        return keras.layers.BatchNormalization(name="input_bn")(x, mask=mask)
+
+
+_SHARED_PARAMS_DOC = """
+    epochs : int, default={epochs}
+        Passes over the training data per ``fit``.
+    batch_size : int, default={batch_size}
+        Samples per gradient step, and per prediction batch.
+    learning_rate : float, default={learning_rate}
+        Optimizer step size.
+    optimizer : str, optimizer class or instance, default="adam"
+        See :class:`~skqrnn.base.KerasClassifierBase`.
+    validation_split : float, default=0.0
+        Fraction of the samples (the last ones) held out for validation.
+    early_stopping : bool, default=False
+        Stop when ``monitor`` stops improving for ``patience`` epochs.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    monitor : str, default="val_loss"
+        ``"val_loss"``, ``"loss"`` or ``"val_gap"`` (GAP@20 on validation).
+    restore_best_weights : bool, default=True
+        With early stopping, keep the best epoch's weights.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks (deep-copied at each fit).
+    class_weight : dict, "balanced" or None, default=None
+        Class weights for 1-D targets.
+    threshold : float, default=0.5
+        Multi-label ``predict`` threshold on the probabilities.
+    top_k : int or None, default=None
+        Multi-label ``predict``: at most ``top_k`` labels per sample.
+    verbose : int, default=0
+        0 silent, 1 progress bar, 2 one line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed for initialization, dropout and shuffling.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``arange(n_labels)`` for multi-label targets).
+    n_outputs_ : int
+        Width of the output layer.
+    n_features_in_ : int
+        Features per frame (3-D ``X``) or per sample (2-D ``X``).
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame ``X``, when fitted on one.
+    model_ : keras.Model
+        The trained network (outputs probabilities).
+    history_ : dict of list
+        Per-epoch logs (``loss``, ``val_loss``, ``val_gap``).
+    n_iter_ : int
+        Number of epochs trained.
+"""
+
+_SEQUENCE_NOTES_DOC = """
+    **Sequences and padding.** 3-D ``X`` is ``(n_videos, n_frames,
+    n_features)``, shorter videos padded to ``n_frames``. There is no
+    ``lengths`` argument: lengths are carried by the padding itself, as
+    :func:`skqrnn.io.load_yt8m` writes it. A frame is padding when *all* its
+    features equal the padding value, 0.0 for float ``X`` and
+    :data:`skqrnn.io.UINT8_PAD_VALUE` (127) for ``uint8`` ``X`` (see
+    :func:`skqrnn.preprocessing.padding_value`); the mask is computed from
+    the raw input, before ``uint8`` features are dequantized. Padding frames
+    are skipped by the recurrence and by the readout, wherever they are, so
+    a padded video gets the same prediction as the same video trimmed
+    (``n_frames`` may differ between ``fit`` and ``predict``). A video whose
+    frames are all padding raises a ``ValueError``, as does a video longer
+    than ``max_frames``.
+
+    **Video-level input.** 2-D ``X`` ``(n_samples, n_features)`` is cut into
+    ``timesteps`` consecutive chunks of ``ceil(n_features / timesteps)``
+    features (the last one zero-filled if needed), read as a sequence of
+    that many steps without masking: with 1152 YouTube-8M features,
+    ``timesteps=9`` gives nine 128-feature steps (eight ``mean_rgb`` chunks,
+    then ``mean_audio``), ``timesteps=1`` one step. On a fixed-length
+    sequence the convolution window is capped at the number of steps (a
+    wider window would only see the causal zero padding). A model fitted on
+    2-D ``X`` predicts on 2-D ``X``, one fitted on 3-D ``X`` on 3-D ``X``.
+"""
+
+
+class QRNNClassifier(_SequenceClassifier):
+    """Stacked quasi-recurrent network (QRNN) over frame sequences.
+
+    ``n_layers`` QRNN layers (Bradbury et al., 2017) of ``units`` units,
+    each a causal convolution of width ``window`` over time followed by
+    ``pooling`` (f-, fo- or ifo-pooling, a gated element-wise recurrence),
+    optionally bidirectional; dropout between layers; a readout over time
+    (``readout``); dropout; and one sigmoid (multi-label) or softmax output
+    layer.
+
+    The defaults are tuned on the real YouTube-8M video-level sample (see
+    ``benchmarks/bench_sequence_models.py``).
+
+    Parameters
+    ----------
+    units : int, default={units}
+        Units of each QRNN layer (per direction).
+    n_layers : int, default={n_layers}
+        Number of stacked QRNN layers.
+    window : int, default=2
+        Width of the causal convolution over time (``k``).
+    pooling : {{"f", "fo", "ifo"}}, default="fo"
+        The recurrence: ``"f"`` ``h = f h + (1 - f) z``; ``"fo"`` adds an
+        output gate ``h = o c``; ``"ifo"`` an independent input gate.
+    zoneout : float, default={zoneout}
+        Zoneout rate on the forget gate during training.
+    dropout : float, default={dropout}
+        Dropout rate between QRNN layers and before the output layer.
+    bidirectional : bool, default=False
+        Run each layer forwards and backwards in time
+        (``keras.layers.Bidirectional``) and concatenate the two.
+    readout : {{"last", "mean", "max", "attention"}}, default="{readout}"
+        How the last layer's output sequence becomes one vector: the state
+        at the last real frame (for a bidirectional layer, the final states
+        of both directions), the mean or maximum over real frames, or a
+        learned attention-weighted mean
+        (:class:`~skqrnn.layers.readout.AttentionPooling`).
+    timesteps : int, default={timesteps}
+        2-D ``X`` only: number of steps a feature vector is split into.
+    max_frames : int, default=300
+        Longest sequence accepted (YouTube-8M videos have at most 300
+        frames); longer 3-D ``X`` raises a ``ValueError``.
+    input_batchnorm : bool, default=True
+        Batch-normalize the input features (over real frames).
+    scan : {{"auto", "sequential", "associative"}}, default="auto"
+        How the recurrence is computed (see :class:`skqrnn.layers.QRNN`);
+        "auto" picks by backend and device.
+{shared}
+    See Also
+    --------
+    DCQRNNClassifier : Densely connected QRNN blocks.
+    DenseNetClassifier : Video-level densely connected network.
+
+    Notes
+    -----
+{notes}
+    References
+    ----------
+    J. Bradbury, S. Merity, C. Xiong and R. Socher, "Quasi-Recurrent Neural
+    Networks", ICLR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn import QRNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(64, 12, 5).astype("float32")    # 64 videos, 12 frames
+    >>> X[:32, 8:] = 0.0                               # half of them: 8 frames + padding
+    >>> y = (X[:, 0, :3] > 0).astype(int)              # 3 labels
+    >>> clf = QRNNClassifier(units=16, epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        *,
+        units=512,
+        n_layers=1,
+        window=2,
+        pooling="fo",
+        zoneout=0.0,
+        dropout=0.5,
+        bidirectional=False,
+        readout="mean",
+        timesteps=1,
+        max_frames=300,
+        input_batchnorm=True,
+        scan="auto",
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        optimizer="adam",
+        validation_split=0.0,
+        early_stopping=False,
+        patience=5,
+        monitor="val_loss",
+        restore_best_weights=True,
+        callbacks=None,
+        class_weight=None,
+        threshold=0.5,
+        top_k=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        super().__init__(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            patience=patience,
+            monitor=monitor,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            threshold=threshold,
+            top_k=top_k,
+            verbose=verbose,
+            random_state=random_state,
+            warm_start=warm_start,
+        )
+        self.units = units
+        self.n_layers = n_layers
+        self.window = window
+        self.pooling = pooling
+        self.zoneout = zoneout
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.readout = readout
+        self.timesteps = timesteps
+        self.max_frames = max_frames
+        self.input_batchnorm = input_batchnorm
+        self.scan = scan
+
+    def _check_params(self):
+        super()._check_params()
+        _check_int(self, "units", 1)
+        _check_int(self, "n_layers", 1)
+        if not isinstance(self.bidirectional, (bool, np.bool_)):
+            raise ValueError(f"bidirectional must be True or False; got {self.bidirectional!r}.")
+
+    def _build_body(self, x):
+        x, mask = x
+        h = self._input_norm(x, mask)
+        window = self._window(h)
+        L = keras.layers
+        for i in range(1, self.n_layers + 1):
+            last = i == self.n_layers
+            # The final states of both directions need the layer's own
+            # last-state output; one direction reads it off the sequence.
+            final_state = last and self.readout == "last" and self.bidirectional
+            h = self._qrnn(self.units, h, mask, f"qrnn{i}", window=window,
+                           return_sequences=not final_state, bidirectional=self.bidirectional)
+            if not last:
+                h = L.Dropout(self.dropout, name=f"qrnn{i}_dropout")(h)
+        if h.ndim == 3:
+            h = self._readout(h, mask)
+        return L.Dropout(self.dropout, name="readout_dropout")(h)
+
+
+class DCQRNNClassifier(_SequenceClassifier):
+    """Densely connected QRNN (dcQRNN) over frame sequences.
+
+    Blocks of QRNN layers with DenseNet-style connections: in a block,
+    layer ``n`` reads the concatenation of the block input and the output
+    sequences of all earlier layers of the block, and adds ``growth_rate``
+    channels, so a block of ``L`` layers on ``C`` input channels outputs
+    ``C + L * growth_rate``. Between blocks, a transition BN -> ReLU ->
+    Dropout (the source paper's), preceded by a per-frame
+    ``Dense(floor(compression * width))`` when ``compression < 1``. After
+    the last block: a readout over time (``readout``), BN -> ReLU ->
+    Dropout, and one sigmoid (multi-label) or softmax output layer.
+
+    The defaults are tuned on the real YouTube-8M video-level sample (see
+    ``benchmarks/bench_sequence_models.py``).
+
+    Parameters
+    ----------
+    growth_rate : int, default={growth_rate}
+        Units of each QRNN layer: channels each layer adds to its block.
+    block_layers : tuple of int, default={block_layers}
+        Number of QRNN layers in each block.
+    window : int, default=2
+        Width of the causal convolution over time (``k``).
+    pooling : {{"f", "fo", "ifo"}}, default="fo"
+        The recurrence (see :class:`QRNNClassifier`).
+    zoneout : float, default={zoneout}
+        Zoneout rate on the forget gate during training.
+    dropout : float, default={dropout}
+        Dropout rate of the transitions and before the output layer.
+    compression : float, default={compression}
+        A transition between blocks shrinks the width to
+        ``floor(compression * width)`` with a per-frame dense layer
+        (``0 < compression <= 1``; 1 keeps the paper's transition, BN ->
+        ReLU -> Dropout, without a projection).
+    readout : {{"last", "mean", "max", "attention"}}, default="{readout}"
+        How the last block's output sequence becomes one vector: the last
+        real frame, the mean or maximum over real frames, or a learned
+        attention-weighted mean.
+    timesteps : int, default={timesteps}
+        2-D ``X`` only: number of steps a feature vector is split into.
+    max_frames : int, default=300
+        Longest sequence accepted; longer 3-D ``X`` raises a ``ValueError``.
+    input_batchnorm : bool, default=True
+        Batch-normalize the input features (over real frames).
+    scan : {{"auto", "sequential", "associative"}}, default="auto"
+        How the recurrence is computed (see :class:`skqrnn.layers.QRNN`).
+{shared}
+    See Also
+    --------
+    QRNNClassifier : A plain stack of QRNN layers.
+    DenseNetClassifier : Video-level densely connected network.
+
+    Notes
+    -----
+{notes}
+    References
+    ----------
+    J. Bradbury, S. Merity, C. Xiong and R. Socher, "Quasi-Recurrent Neural
+    Networks", ICLR 2017 (densely connected QRNN).
+    G. Huang, Z. Liu, L. van der Maaten and K. Q. Weinberger, "Densely
+    Connected Convolutional Networks", CVPR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqrnn import DCQRNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(64, 12, 5).astype("float32")
+    >>> y = (X[:, 0, :3] > 0).astype(int)
+    >>> clf = DCQRNNClassifier(growth_rate=8, block_layers=(2, 2), epochs=5,
+    ...                        random_state=0).fit(X, y)
+    >>> clf.predict(X[:2]).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        *,
+        growth_rate=128,
+        block_layers=(2,),
+        window=2,
+        pooling="fo",
+        zoneout=0.0,
+        dropout=0.5,
+        compression=1.0,
+        readout="mean",
+        timesteps=1,
+        max_frames=300,
+        input_batchnorm=True,
+        scan="auto",
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        optimizer="adam",
+        validation_split=0.0,
+        early_stopping=False,
+        patience=5,
+        monitor="val_loss",
+        restore_best_weights=True,
+        callbacks=None,
+        class_weight=None,
+        threshold=0.5,
+        top_k=None,
+        verbose=0,
+        random_state=None,
+        warm_start=False,
+    ):
+        super().__init__(
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            validation_split=validation_split,
+            early_stopping=early_stopping,
+            patience=patience,
+            monitor=monitor,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            threshold=threshold,
+            top_k=top_k,
+            verbose=verbose,
+            random_state=random_state,
+            warm_start=warm_start,
+        )
+        self.growth_rate = growth_rate
+        self.block_layers = block_layers
+        self.window = window
+        self.pooling = pooling
+        self.zoneout = zoneout
+        self.dropout = dropout
+        self.compression = compression
+        self.readout = readout
+        self.timesteps = timesteps
+        self.max_frames = max_frames
+        self.input_batchnorm = input_batchnorm
+        self.scan = scan
+
+    def _check_params(self):
+        super()._check_params()
+        _check_int(self, "growth_rate", 1)
+        _check_real(self, "compression", 0.0, 1.0, low_inclusive=False)
+        layers = self.block_layers
+        if (
+            isinstance(layers, (str, bytes))
+            or not hasattr(layers, "__len__")
+            or len(layers) == 0
+            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+                       for n in layers)
+        ):
+            raise ValueError(
+                "block_layers must be a non-empty sequence of positive integers (QRNN "
+                f"layers per block), e.g. (2, 2); got {layers!r}."
+            )
+
+    def _build_body(self, x):
+        x, mask = x
+        L = keras.layers
+        h = self._input_norm(x, mask)
+        window = self._window(h)
+        width = h.shape[-1]
+        for b, n_layers in enumerate(self.block_layers, 1):
+            features = [h]
+            for i in range(1, n_layers + 1):
+                prefix = f"block{b}_layer{i}"
+                inp = features[0] if len(features) == 1 else L.Concatenate(
+                    name=f"{prefix}_concat")(features)
+                features.append(self._qrnn(self.growth_rate, inp, mask, f"{prefix}_qrnn",
+                                           window=window))
+            h = L.Concatenate(name=f"block{b}_output")(features)
+            width += n_layers * self.growth_rate
+            if b < len(self.block_layers):
+                h = L.BatchNormalization(name=f"transition{b}_bn")(h, mask=mask)
+                h = L.ReLU(name=f"transition{b}_relu")(h)
+                if self.compression < 1.0:
+                    width = max(1, int(self.compression * width))
+                    h = L.Dense(width, name=f"transition{b}_dense")(h)
+                h = L.Dropout(self.dropout, name=f"transition{b}_dropout")(h)
+        h = self._readout(h, mask)
+        h = L.BatchNormalization(name="final_bn")(h)
+        h = L.ReLU(name="final_relu")(h)
+        return L.Dropout(self.dropout, name="final_dropout")(h)
+
+
+def _fill_doc(cls, **defaults):
+    defaults.update(
+        shared=_SHARED_PARAMS_DOC.format(epochs=defaults.pop("epochs"),
+                                         batch_size=defaults.pop("batch_size"),
+                                         learning_rate=defaults.pop("learning_rate")).rstrip()
+        + "\n",
+        notes=_SEQUENCE_NOTES_DOC.strip("\n") + "\n",
+    )
+    cls.__doc__ = cls.__doc__.format(**defaults)
+
+
+def _defaults(cls):
+    import inspect
+
+    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+# The docstrings state the defaults of the signatures, so they cannot drift.
+for _cls, _names in ((QRNNClassifier, ("units", "n_layers", "zoneout", "dropout", "readout",
+                                       "timesteps")),
+                     (DCQRNNClassifier, ("growth_rate", "block_layers", "zoneout", "dropout",
+                                         "compression", "readout", "timesteps"))):
+    _d = _defaults(_cls)
+    _fill_doc(_cls, **{n: _d[n] for n in _names + ("epochs", "batch_size", "learning_rate")})
+del _cls, _names, _d
