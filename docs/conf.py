@@ -104,7 +104,8 @@ sphinx_gallery_conf = {
     # Every example, whatever its file name, is an example (executed only
     # when plot_gallery is true).
     "filename_pattern": r".*\.py$",
-    "ignore_pattern": r"(__init__|conftest|_.*)\.py$",
+    # Not examples: package files and private helpers (a leading underscore).
+    "ignore_pattern": r"(^|[/\\])(__init__|conftest|_[^/\\]*)\.py$",
     "backreferences_dir": "generated/backreferences",
     "doc_module": ("skqrnn",),
     "show_memory": False,

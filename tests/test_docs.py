@@ -213,6 +213,11 @@ def test_docs_build_without_warnings(built_html):
                  "user_guide/index", "user_guide/data_formats", "user_guide/models",
                  "user_guide/metrics", "user_guide/backends", "user_guide/scaling"]:
         assert (built_html / f"{page}.html").is_file(), f"{page}.html not built"
+    # Every example script has its gallery page (rendered, not executed).
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        if not script.name.startswith("_"):
+            page = built_html / "auto_examples" / f"{script.stem}.html"
+            assert page.is_file(), f"no gallery page for examples/{script.name}"
     # docutils makes "GAP@20" a mailto: link; conf.py turns those back into text.
     for page in built_html.rglob("*.html"):
         assert "mailto:" not in page.read_text(encoding="utf-8"), page
