@@ -89,6 +89,14 @@ def _combine(left, right):
     return a1 * a2, a2 * b1 + b2
 
 
+def _step(h, ab):
+    # Module-level so that JAX reuses its trace and compilation between
+    # eager calls (a closure would be retraced and recompiled every call).
+    a_t, b_t = ab
+    h = a_t * h + b_t
+    return h, h
+
+
 def _sequential(a, b, h0, unroll):
     if keras.backend.backend() == "torch":
         h = h0
@@ -98,15 +106,10 @@ def _sequential(a, b, h0, unroll):
             outputs.append(h)
         return ops.stack(outputs, axis=1)
 
-    def step(h, ab):
-        a_t, b_t = ab
-        h = a_t * h + b_t
-        return h, h
-
     # Scan over the leading axis: time-major.
     a_tm = ops.transpose(a, (1, 0, 2))
     b_tm = ops.transpose(b, (1, 0, 2))
-    _, h = ops.scan(step, h0, (a_tm, b_tm), unroll=unroll)
+    _, h = ops.scan(_step, h0, (a_tm, b_tm), unroll=unroll)
     return ops.transpose(h, (1, 0, 2))
 
 
