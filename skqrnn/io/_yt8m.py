@@ -572,8 +572,8 @@ def _labels_from_lists(label_lists, n_classes, sparse):
 class YT8MData(dict):
     """Result of :func:`load_yt8m`: a dict whose keys are also attributes.
 
-    Keys
-    ----
+    Attributes
+    ----------
     X : ndarray
         Video level: float32 (n_videos, n_features). Frame level: float32
         (n_videos, max_frames, n_features), zero-padded, or uint8 with
@@ -738,7 +738,9 @@ def load_yt8m(
     max_videos : int, optional
         Stop after this many videos (in path order).
     n_jobs : int, optional
-        Files read in parallel by joblib processes when > 1 (-1: all cores).
+        Files read in parallel when > 1 (-1: all cores), by joblib worker
+        processes at video level (Python-bound decoding) and threads at frame
+        level (C-bound; no copy of the frames between processes).
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of the :class:`YT8MData`.
     id_key : str, optional
@@ -806,7 +808,11 @@ def load_yt8m(
         with warnings.catch_warnings():
             # Stopping early at max_videos cancels shards still being read, on purpose.
             warnings.filterwarnings("ignore", message=".*tasks which were still being processed")
-            gen = joblib.Parallel(n_jobs=jobs, return_as="generator")(
+            # Video level is pure-Python decoding: processes. Frame level is
+            # mostly C (CRC, copies) on large results: threads, which do not
+            # pickle hundreds of MB back to the parent.
+            prefer = "processes" if spec.level == "video" else "threads"
+            gen = joblib.Parallel(n_jobs=jobs, return_as="generator", prefer=prefer)(
                 joblib.delayed(_read_shard)(f, spec, max_videos) for f in files
             )
             for r in gen:
@@ -906,8 +912,15 @@ class YT8MBatches:
             yield from records
             return
         buf = list(islice(records, self.shuffle_buffer))
+        size = len(buf)
+        # Slots drawn 4096 at a time: one Generator call per record costs
+        # more than decoding a video-level record.
+        slots = iter(())
         for item in records:
-            j = int(rng.integers(len(buf)))
+            j = next(slots, None)
+            if j is None:
+                slots = iter(rng.integers(0, size, 4096).tolist())
+                j = next(slots)
             yield buf[j]
             buf[j] = item
         for j in rng.permutation(len(buf)):
