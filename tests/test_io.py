@@ -626,6 +626,20 @@ def test_iter_yt8m_frame_level(tmp_path):
                                       full.n_frames)
 
 
+def test_iter_yt8m_bad_records(tmp_path):
+    path = tmp_path / "mixed.tfrecord"
+    write_records(path, [_video_record("a"), b"\xff", _video_record("c", labels=[4000]),
+                         _video_record("d")])
+    with pytest.raises(YT8MFormatError) as ei:
+        list(iter_yt8m(path, batch_size=2))
+    assert ei.value.record_index in (1, 2)
+    batches = iter_yt8m(path, batch_size=8, on_error="skip", shuffle=False, return_meta=True)
+    with pytest.warns(SkippedRecordsWarning, match="skipped 2"):
+        (X, y, meta), = list(batches)
+    assert meta["ids"].tolist() == ["a", "d"] and X.shape == (2, 1152)
+    assert batches.n_skipped == 2
+
+
 def test_partial_fit_on_batches(video_shards):
     from sklearn.linear_model import SGDClassifier
 
