@@ -162,6 +162,23 @@ def test_api_reference_entries_import():
         pytest.skip("modules not landed yet: " + ", ".join(pending))
 
 
+# Guide pages whose ``>>>`` examples run in well under a second: their
+# printed outputs are claims about the code, so they are checked here.
+DOCTESTED_PAGES = ["user_guide/metrics.rst", "user_guide/data_formats.rst"]
+
+
+@pytest.mark.parametrize("page", DOCTESTED_PAGES)
+def test_user_guide_examples_run(page):
+    import doctest
+
+    result = doctest.testfile(
+        str(DOCS / page), module_relative=False, verbose=False, report=True,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted > 0, f"{page} has no >>> examples"
+    assert result.failed == 0, f"{result.failed} example(s) of docs/{page} failed (see output)"
+
+
 @needs_sphinx
 def test_api_filter_drops_missing_names_only():
     """The partial-build guard in conf.py keeps what imports, drops the rest."""
