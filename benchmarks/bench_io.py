@@ -14,7 +14,9 @@ Best of ``--repeat`` runs. Baselines, when installed (an optional
 benchmark dependency, run this script in a venv that has them):
 ``tf.data.TFRecordDataset`` + batched ``tf.io.parse_example`` /
 ``parse_sequence_example`` + ``decode_raw`` with TF limited to one thread;
-the PyPI ``tfrecord`` package (no CRC check); ``protobuf`` (upb C backend)
+the PyPI ``tfrecord`` package (no CRC check; run in a child process, as
+it registers ``tensorflow.*`` protobuf types that clash with TensorFlow's);
+``protobuf`` (upb C backend)
 with message classes built at run time from descriptors + skqrnn's framing.
 The last table gives the peak traced memory of one ``iter_yt8m`` pass as
 the number of shards grows.
