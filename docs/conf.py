@@ -48,6 +48,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "skqrnn_params",  # docs/sphinxext: hyperparameter tables read from the code
+    "skqrnn_cli",  # docs/sphinxext: the command line's --help text
 ]
 
 templates_path = ["_templates"]

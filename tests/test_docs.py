@@ -29,6 +29,8 @@ PUBLIC_MODULES = [
     "skqrnn.io",
     "skqrnn.datasets",
     "skqrnn.layers",
+    "skqrnn.baselines",
+    "skqrnn.submission",
 ]
 DOC_PACKAGES = ["sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"]
 # Entries of a module that exists but whose part defining them is still being
@@ -228,7 +230,8 @@ def built_html(tmp_path_factory):
 def test_docs_build_without_warnings(built_html):
     for page in ["index", "getting_started", "api", "auto_examples/index",
                  "user_guide/index", "user_guide/data_formats", "user_guide/models",
-                 "user_guide/metrics", "user_guide/backends", "user_guide/scaling"]:
+                 "user_guide/metrics", "user_guide/backends", "user_guide/scaling",
+                 "user_guide/cli"]:
         assert (built_html / f"{page}.html").is_file(), f"{page}.html not built"
     # Every example script has its gallery page (rendered, not executed).
     for script in sorted((ROOT / "examples").glob("*.py")):
