@@ -33,6 +33,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._distribution import distribution_scope
+from ._streaming import fit_stream, is_stream
 from .layers import Dequantize
 
 __all__ = ["KerasClassifierBase", "load_model"]
@@ -124,6 +126,15 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator trains the existing network
         for ``epochs`` more epochs instead of building a new one.
+    distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
+        Train (and predict) one network across several devices with Keras's
+        distribution API: ``"data_parallel"`` is
+        ``keras.distribution.DataParallel`` over all devices (JAX backend),
+        resolved at each fit; a ``Distribution`` object is used as is; None
+        keeps the distribution current at fit time. It is made current for
+        the duration of ``fit``/``predict_proba`` only. ``batch_size`` must
+        be a multiple of the number of devices. See ``skqrnn._distribution``
+        for multi-process set-up and the TensorFlow path.
 
     Attributes
     ----------
@@ -212,6 +223,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distribution=None,
     ):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -229,6 +241,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distribution = distribution
 
     # ------------------------------------------------------------------ tags
     @classmethod
@@ -286,16 +299,17 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         """Check ``X`` and convert it to float32 (uint8 stays uint8)."""
         ndims = self._accepted_ndims()
         name = type(self).__name__
-        if not sp.issparse(X) and not hasattr(X, "__dataframe__"):
+        ndim = getattr(X, "ndim", None)
+        if ndim is None and not sp.issparse(X):
             try:
-                ndim = np.ndim(X)
-            except ValueError:  # ragged nested lists: check_array says more below
-                ndim = None
-            if ndim is not None and ndim >= 2 and ndim not in ndims:
-                raise ValueError(
-                    f"{name} expects X with {_ndims_text(ndims)}; got a {ndim}-D array "
-                    f"of shape {np.shape(X)}."
-                )
+                ndim = np.asarray(X).ndim
+            except (ValueError, TypeError):  # ragged lists: check_array says more below
+                pass
+        if ndim is not None and ndim >= 2 and ndim not in ndims:
+            raise ValueError(
+                f"{name} expects X with {_ndims_text(ndims)}; got a {ndim}-D array of "
+                f"shape {np.asarray(X).shape}."
+            )
         dtype = ["float32", "uint8"]
         if max(ndims) <= 2:
             X = validate_data(self, X, reset=reset, dtype=dtype, order="C")
@@ -509,24 +523,29 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         return model
 
     # --------------------------------------------------------------- training
-    def fit(self, X, y, sample_weight=None, *, validation_data=None):
+    def fit(self, X, y=None, sample_weight=None, *, validation_data=None):
         """Train the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or a stream of batches
             Features (3-D ``(n_samples, n_steps, n_features)`` for sequence
             models). float data are used as float32; uint8 data are read as
             quantized YouTube-8M features and dequantized inside the
-            network.
+            network. Out-of-core: a stream of ``(X, y)`` batches read once
+            per epoch (``skqrnn.io.iter_yt8m(paths)``, a
+            ``keras.utils.PyDataset``, or a function returning a new
+            iterable of batches), with ``y=None``; see ``skqrnn._streaming``.
         y : array-like or sparse matrix
             ``(n_samples, n_labels)`` 0/1 indicator matrix (multi-label), or
-            ``(n_samples,)`` class labels of any type.
+            ``(n_samples,)`` class labels of any type. None when ``X`` is a
+            stream.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
-        validation_data : tuple (X_val, y_val), default=None
+        validation_data : tuple (X_val, y_val) or a stream, default=None
             Data to compute validation metrics on after each epoch (and to
-            stop early on); replaces ``validation_split``.
+            stop early on); replaces ``validation_split``. A stream of
+            batches (other shards) when ``X`` is one.
 
         Returns
         -------
@@ -534,18 +553,22 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "model_")
+        if is_stream(X) or is_stream(validation_data):
+            return fit_stream(self, X, y, sample_weight=sample_weight,
+                              validation_data=validation_data, reset=not warm,
+                              epochs=self.epochs)
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data,
                          reset=not warm, epochs=self.epochs)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """Train for one epoch on the given data, continuing from the current state.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        X : array-like of shape (n_samples, n_features), or a stream of batches
+            Features; a stream (as for :meth:`fit`) is read once.
         y : array-like or sparse matrix
-            Targets, as for :meth:`fit`.
+            Targets, as for :meth:`fit` (None when ``X`` is a stream).
         classes : array-like of shape (n_classes,), default=None
             All class labels of 1-D targets; required at the first call,
             since a batch may not contain every class. Not needed for
@@ -559,6 +582,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             The estimator.
         """
         first = not hasattr(self, "model_")
+        if is_stream(X):
+            return fit_stream(self, X, y, sample_weight=sample_weight, reset=first, epochs=1,
+                              classes=classes, partial=True)
         if first and classes is None:
             y_type = type_of_target(y, input_name="y") if y is not None else None
             if y_type != _MULTILABEL:
@@ -608,7 +634,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
 
         callbacks = self._make_callbacks(val, partial)
         seed = self._seed()
-        with _seeded(seed):
+        with _seeded(seed), distribution_scope(self, X, val):
             model = self._build_keras_model(X) if reset else self.model_
             start = 0 if reset else self.n_iter_
             history = model.fit(
@@ -669,7 +695,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        proba = _predict(self.model_, X, self.batch_size)
+        with distribution_scope(self):
+            proba = _predict(self.model_, X, self.batch_size)
         if self._target_type == _MULTILABEL:
             return np.clip(proba, _EPS, 1 - _EPS, out=proba)
         if self.n_outputs_ == 1:
@@ -787,7 +814,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         cls = type(self)
         meta = {
             "format": _METADATA_FORMAT,
-            "class": f"{cls.__module__}.{cls.__qualname__}",
+            "class": _class_path(cls),
             "params": params,
             "fitted": fitted,
             "skqrnn_version": _skqrnn_version(),
@@ -813,15 +840,15 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             raises a ``ValueError`` naming the kind it holds.
         """
         meta = _read_metadata(path)
-        if meta["class"] == f"{cls.__module__}.{cls.__qualname__}":
+        if meta["class"] == _class_path(cls):
             return _restore(cls, meta, path)
-        estimator = load_model(path)
-        if not isinstance(estimator, cls):
+        stored = _skqrnn_class(meta, path)
+        if not issubclass(stored, cls):
             raise ValueError(
-                f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}; load it "
-                f"with {type(estimator).__name__}.load() or skqrnn.base.load_model()."
+                f"{path} holds a {stored.__name__}, not a {cls.__name__}; load it with "
+                f"{stored.__name__}.load() or skqrnn.base.load_model()."
             )
-        return estimator
+        return _restore(stored, meta, path)
 
 
 def load_model(path):
@@ -855,16 +882,7 @@ def load_model(path):
     True
     """
     meta = _read_metadata(path)
-    module, _, qualname = meta["class"].rpartition(".")
-    if not (module == "skqrnn" or module.startswith("skqrnn.")):
-        raise ValueError(
-            f"{path} holds a {meta['class']}, which is not an skqrnn class; load it with "
-            "that class's load() method."
-        )
-    cls = getattr(importlib.import_module(module), qualname, None)
-    if not (isinstance(cls, type) and issubclass(cls, KerasClassifierBase)):
-        raise ValueError(f"{path} names {meta['class']}, which is not an skqrnn estimator.")
-    return _restore(cls, meta, path)
+    return _restore(_skqrnn_class(meta, path), meta, path)
 
 
 # ------------------------------------------------------------------ helpers
@@ -884,6 +902,24 @@ def _read_metadata(path):
     if meta.get("format") != _METADATA_FORMAT:
         raise ValueError(f"{path}: unknown skqrnn estimator format {meta.get('format')!r}.")
     return meta
+
+
+def _class_path(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _skqrnn_class(meta, path):
+    """The estimator class a file names; only skqrnn's own are imported by name."""
+    module, _, qualname = meta["class"].rpartition(".")
+    if not (module == "skqrnn" or module.startswith("skqrnn.")):
+        raise ValueError(
+            f"{path} holds a {meta['class']}: only skqrnn's own classes are loaded by name; "
+            f"load it with {qualname}.load()."
+        )
+    cls = getattr(importlib.import_module(module), qualname, None)
+    if not (isinstance(cls, type) and issubclass(cls, KerasClassifierBase)):
+        raise ValueError(f"{path} names {meta['class']}, which is not an skqrnn estimator.")
+    return cls
 
 
 def _restore(cls, meta, path):

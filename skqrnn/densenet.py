@@ -8,6 +8,11 @@ from .base import KerasClassifierBase, _check_int, _check_real
 
 __all__ = ["DenseNetClassifier"]
 
+#: Batch-normalization momentum (PyTorch's 0.1 in Keras's convention): the
+#: moving statistics used at prediction time settle within tens of steps;
+#: Keras's default 0.99 needs hundreds, more than small data sets give.
+_BN_MOMENTUM = 0.9
+
 
 class DenseNetClassifier(KerasClassifierBase):
     """Densely connected network for video-level (fixed-length) features.
@@ -203,7 +208,7 @@ class DenseNetClassifier(KerasClassifierBase):
     def _build_body(self, x):
         L = keras.layers
         if self.input_batchnorm:
-            x = L.BatchNormalization(name="input_bn")(x)
+            x = L.BatchNormalization(momentum=_BN_MOMENTUM, name="input_bn")(x)
         h = L.Dense(self.stem_units, name="stem")(x)
         width = self.stem_units
         for b, n_layers in enumerate(self.block_layers, 1):
@@ -233,5 +238,5 @@ class DenseNetClassifier(KerasClassifierBase):
 
     @staticmethod
     def _bn_relu(h, prefix):
-        h = keras.layers.BatchNormalization(name=f"{prefix}_bn")(h)
+        h = keras.layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{prefix}_bn")(h)
         return keras.layers.ReLU(name=f"{prefix}_relu")(h)
