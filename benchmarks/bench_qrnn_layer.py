@@ -1,0 +1,148 @@
+"""QRNN vs keras.layers.LSTM vs keras.layers.GRU: training and inference speed.
+
+One run builds, for each T in (20, 100, 300), the same network around each
+recurrent layer (YouTube-8M frame features: input (T, 1152) -> recurrent
+layer of 512 units -> Dense(3862, sigmoid), Adam, binary cross-entropy) and
+times ``train_on_batch`` (one optimizer step) and ``predict_on_batch`` on the
+same random batch, on the default Keras backend. Measurements are
+interleaved (each round times every model once) so that load from other
+processes hits all models alike; the best round is reported, as samples/s.
+
+Run: ``python benchmarks/bench_qrnn_layer.py [--batch 32 --units 512 --repeats 5]``;
+``--conv`` also times the candidate implementations of the causal convolution.
+
+Measured: TBD
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import skqrnn  # noqa: E402,F401  (chooses the default Keras backend)
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from skqrnn.layers import QRNN  # noqa: E402
+
+BACKEND = keras.backend.backend()
+FEATURES, CLASSES = 1152, 3862
+
+
+def _sync(x):
+    # Wait for asynchronously dispatched results (JAX) before stopping the clock.
+    for leaf in keras.tree.flatten(x):
+        if hasattr(leaf, "detach"):  # torch
+            leaf.detach().cpu()
+        else:
+            np.asarray(leaf)
+
+
+def make_model(kind, length, units, window):
+    if kind.startswith("QRNN"):
+        layer = QRNN(units, window=window)
+    elif kind == "LSTM":
+        layer = keras.layers.LSTM(units)
+    else:
+        layer = keras.layers.GRU(units)
+    model = keras.Sequential([keras.Input((length, FEATURES)), layer,
+                              keras.layers.Dense(CLASSES, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    return model
+
+
+def interleaved(tasks, repeats):
+    """tasks: {name: fn}. Warm each up, then time `repeats` rounds; best per task."""
+    for fn in tasks.values():
+        _sync(fn())
+    best = {name: np.inf for name in tasks}
+    for _ in range(repeats):
+        for name, fn in tasks.items():
+            start = time.perf_counter()
+            _sync(fn())
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def bench_layers(args):
+    kinds = [f"QRNN (window={args.window})", "LSTM", "GRU"]
+    rng = np.random.default_rng(0)
+    print(f"backend={BACKEND} batch={args.batch} units={args.units} features={FEATURES} "
+          f"-> Dense({CLASSES}); samples/s, best of {args.repeats} interleaved rounds")
+    print(f"{'T':>4s} {'mode':9s}" + "".join(f"{k:>20s}" for k in kinds) + f"{'QRNN/LSTM':>11s}"
+          f"{'QRNN/GRU':>10s}")
+    for length in args.lengths:
+        x = rng.normal(size=(args.batch, length, FEATURES)).astype("float32")
+        y = (rng.random((args.batch, CLASSES)) < 0.01).astype("float32")
+        models = {k: make_model(k, length, args.units, args.window) for k in kinds}
+        for mode in ("train", "inference"):
+            if mode == "train":
+                tasks = {k: (lambda m=m: m.train_on_batch(x, y)) for k, m in models.items()}
+            else:
+                tasks = {k: (lambda m=m: m.predict_on_batch(x)) for k, m in models.items()}
+            best = interleaved(tasks, args.repeats)
+            rate = {k: args.batch / best[k] for k in kinds}
+            q, lstm, gru = (rate[k] for k in kinds)
+            print(f"{length:4d} {mode:9s}" + "".join(f"{rate[k]:20.1f}" for k in kinds)
+                  + f"{q / lstm:10.2f}x{q / gru:9.2f}x", flush=True)
+
+
+def bench_conv(args):
+    """Forward+backward time of the causal convolution's implementations (JAX)."""
+    if BACKEND != "jax":
+        print("--conv is implemented for the JAX backend only")
+        return
+    import jax
+    import jax.numpy as jnp
+
+    length, n_out = max(args.lengths), 3 * args.units
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(args.batch, length, FEATURES)), jnp.float32)
+    print(f"\ncausal convolution, T={length}, {FEATURES} -> {n_out}, forward+backward ms "
+          f"(best of {args.repeats} interleaved rounds)")
+    for k in (1, 2, 3):
+        w = jnp.asarray(rng.normal(size=(k, FEATURES, n_out)) * 0.01, jnp.float32)
+
+        def stacked(x, w, k=k):  # what QRNN does: one (k*in, out) matmul
+            xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0)))
+            taps = [xp[:, i:i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1:]]
+            return ops.matmul(ops.concatenate(taps, axis=-1), ops.reshape(w, (-1, n_out)))
+
+        def per_tap(x, w, k=k):  # k matmuls on shifted inputs
+            xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0)))
+            y = ops.matmul(xp[:, k - 1:], w[k - 1])
+            for i in range(k - 1):
+                y = y + ops.matmul(xp[:, i:i - (k - 1)], w[i])
+            return y
+
+        def conv1d(x, w, k=k):  # ops.conv, i.e. Conv1D(padding="causal")
+            return ops.conv(ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))), w, padding="valid")
+
+        tasks = {}
+        for name, fn in (("stacked matmul", stacked), ("per-tap matmuls", per_tap),
+                         ("ops.conv", conv1d)):
+            g = jax.jit(jax.grad(lambda x, w, fn=fn: jnp.sum(fn(x, w) ** 2), argnums=(0, 1)))
+            tasks[name] = lambda g=g: g(x, w)
+        best = interleaved(tasks, args.repeats)
+        print(f"  window={k}: " + "  ".join(f"{n} {1000 * t:.0f}" for n, t in best.items()))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--units", type=int, default=512)
+    parser.add_argument("--window", type=int, default=2)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[20, 100, 300])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--conv", action="store_true", help="also time conv implementations")
+    args = parser.parse_args(argv)
+    bench_layers(args)
+    if args.conv:
+        bench_conv(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Sequential vs parallel (associative) scan for the QRNN recurrence.
+
+Times ``skqrnn.layers.linear_recurrence`` (h_t = a_t h_{t-1} + b_t) forward
+and forward+backward on the current Keras backend, at batch 64, 256 units
+and T = 20, 100, 300, for every algorithm ``scan="auto"`` can choose from
+(plus the sequential scan's ``unroll`` on JAX/TensorFlow), and checks each
+against a float64 loop. Compiled with ``jax.jit`` / ``tf.function``; eager on
+torch, as Keras runs it there.
+
+Run: ``python benchmarks/bench_scan.py [--batch 64 --units 256 --repeats 7]``
+(``KERAS_BACKEND=tensorflow`` / ``torch`` for the other backends).
+
+Measured (milliseconds, best of 7; 2-core CPU shared with other jobs, so
++-30 %; Keras 3.15; 2026-11-26)::
+
+    JAX 0.10.2, CPU                      T=20          T=100         T=300
+                                       fwd  f+b      fwd  f+b      fwd  f+b
+    sequential (unroll=1)             TBD
+    sequential (unroll=4)
+    sequential (unroll=16)
+    associative (lax.associative_scan)
+
+Conclusion used by ``scan="auto"`` (``skqrnn.layers.recurrence``): TBD.
+No GPU was available to these measurements.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import skqrnn  # noqa: E402,F401  (chooses the default Keras backend)
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from skqrnn.layers import recurrence  # noqa: E402
+
+BACKEND = keras.backend.backend()
+
+
+def _to_numpy(x):
+    if BACKEND == "torch":
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _compile(fn):
+    if BACKEND == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, reduce_retracing=True)
+    return fn
+
+
+def _value_and_grad(fn):
+    """Return g(a, b) -> (sum(fn(a, b) * b), d/da, d/db), compiled."""
+    if BACKEND == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        return jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(fn(a, b) * b), argnums=(0, 1)))
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def g(a, b):
+            with tf.GradientTape() as tape:
+                tape.watch([a, b])
+                loss = tf.reduce_sum(fn(a, b) * b)
+            return loss, tape.gradient(loss, [a, b])
+
+        return g
+    if BACKEND == "torch":
+        import torch
+
+        def g(a, b):
+            a = a.detach().requires_grad_(True)
+            b = b.detach().requires_grad_(True)
+            loss = torch.sum(fn(a, b) * b)
+            return loss, torch.autograd.grad(loss, [a, b])
+
+        return g
+    raise SystemExit(f"no gradient for backend {BACKEND}")
+
+
+def _block(x):
+    for leaf in keras.tree.flatten(x):
+        _to_numpy(leaf)
+
+
+def best_time(fn, *args, repeats=7):
+    _block(fn(*args))  # compile / warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _block(fn(*args))
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times)
+
+
+def candidates():
+    out = []
+    if BACKEND in ("jax", "tensorflow"):
+        for unroll in (1, 4, 16):
+            out.append((f"sequential (unroll={unroll})", "sequential", unroll))
+    else:
+        out.append(("sequential (Python loop)", "sequential", None))
+    out.append(("associative", "associative", None))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--units", type=int, default=256)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[20, 100, 300])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(0)
+    print(f"backend={BACKEND} batch={args.batch} units={args.units} "
+          f"auto -> {recurrence.resolve_scan_method('auto')}")
+    header = f"{'method':38s}" + "".join(f"{'T=%d fwd' % t:>12s}{'f+b':>9s}" for t in args.lengths)
+    print(header + "   (ms)")
+    rows = {name: [] for name, _, _ in candidates()}
+    for length in args.lengths:
+        a_np = rng.uniform(0.5, 1.0, (args.batch, length, args.units)).astype("float32")
+        b_np = rng.normal(size=(args.batch, length, args.units)).astype("float32")
+        expected = np.zeros_like(a_np, dtype=np.float64)
+        h = np.zeros((args.batch, args.units))
+        for t in range(length):
+            h = a_np[:, t] * h + b_np[:, t]
+            expected[:, t] = h
+        a, b = ops.convert_to_tensor(a_np), ops.convert_to_tensor(b_np)
+        for name, method, unroll in candidates():
+            def fn(a, b, method=method, unroll=unroll):
+                return recurrence.linear_recurrence(a, b, method=method, unroll=unroll)
+
+            fwd = _compile(fn)
+            err = np.max(np.abs(_to_numpy(fwd(a, b)) - expected))
+            assert err < 1e-3, (name, length, err)
+            rows[name].append((best_time(fwd, a, b, repeats=args.repeats),
+                               best_time(_value_and_grad(fn), a, b, repeats=args.repeats)))
+    for name, cells in rows.items():
+        print(f"{name:38s}" + "".join(f"{f:12.1f}{g:9.1f}" for f, g in cells))
+
+
+if __name__ == "__main__":
+    main()
