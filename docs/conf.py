@@ -291,6 +291,22 @@ def _filter_api_page(app, docname, source):
     source[0] = "\n".join(lines) + "\n"
 
 
+def _init_signature(app, what, name, obj, options, signature, return_annotation):
+    """Keras layers define ``__new__(cls, *args, **kwargs)``, which autodoc
+    would show as the class signature: show ``__init__``'s instead."""
+    if what != "class" or signature != "(*args, **kwargs)":
+        return None
+    import inspect
+
+    try:
+        sig = inspect.signature(obj.__init__)
+    except (TypeError, ValueError):
+        return None
+    params = list(sig.parameters.values())[1:]  # drop self
+    sig = sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
+    return str(sig), return_annotation
+
+
 _METRIC_AT_K = re.compile(r"^[A-Za-z_]+@[0-9A-Za-z]+$")
 
 
@@ -310,3 +326,5 @@ def setup(app):
     app.connect("builder-inited", _check_api, priority=400)
     app.connect("source-read", _filter_api_page)
     app.connect("doctree-read", _unlink_metric_names)
+    # Before numpydoc's own handler (priority 500), which would keep (*args, **kwargs).
+    app.connect("autodoc-process-signature", _init_signature, priority=400)

@@ -264,6 +264,10 @@ def test_built_api_pages_document_every_importable_entry(built_html):
         assert page.is_file(), f"no API page for {name}"
         assert f'href="generated/{name}.html' in api_html, f"api.html does not link {name}"
         text = page.read_text(encoding="utf-8")
+        if isinstance(obj, type):  # Keras layers: __init__'s signature, not __new__'s
+            signature = re.sub(r"<[^>]+>", "", text.split('class="sig-name descname"', 1)[-1])
+            assert not signature.split("[source]")[0].rstrip().endswith("(*args, **kwargs)"), \
+                f"{name}: the page shows (*args, **kwargs) instead of the parameters"
         # The numpydoc "Parameters" section rendered (not left as raw text).
         if (getattr(obj, "__doc__", None) or "").find("Parameters\n") >= 0:
             assert "Parameters" in text and "----------" not in text, name
