@@ -24,6 +24,8 @@ __all__ = ["QRNNClassifier", "DCQRNNClassifier"]
 _READOUTS = ("last", "mean", "max", "attention")
 _POOLINGS = ("f", "fo", "ifo")
 _SCANS = ("auto", "sequential", "associative")
+_KINDS = {2: "video-level 2-D X (n_samples, n_features)",
+          3: "frame-level 3-D X (n_samples, n_frames, n_features)"}
 
 #: Rows of a 3-D X checked for padding at once (bounds the temporary bool array).
 _MASK_CHUNK_BYTES = 64 * 2**20
@@ -76,17 +78,23 @@ class _SequenceClassifier(KerasClassifierBase):
 
     # ------------------------------------------------------------ validation
     def _validate_X(self, X, *, reset):
-        X = super()._validate_X(X, reset=reset)
         name = type(self).__name__
+        if not reset:
+            # Before the feature count check: 2-D and 3-D X count features
+            # on different axes, so the kind of input is the real mismatch.
+            try:
+                ndim = np.ndim(X)
+            except ValueError:  # ragged nested lists: the base explains
+                ndim = None
+            if ndim in _KINDS and ndim != self._fit_ndim:
+                raise ValueError(
+                    f"{name} was fitted on {_KINDS[self._fit_ndim]} but got {_KINDS[ndim]} "
+                    f"of shape {np.shape(X)}; give it the same kind of input it was "
+                    "trained on."
+                )
+        X = super()._validate_X(X, reset=reset)
         if reset:
             self._fit_ndim = X.ndim
-        elif X.ndim != self._fit_ndim:
-            kinds = {2: "video-level 2-D X (n_samples, n_features)",
-                     3: "frame-level 3-D X (n_samples, n_frames, n_features)"}
-            raise ValueError(
-                f"{name} was fitted on {kinds[self._fit_ndim]} but got {kinds[X.ndim]} "
-                f"of shape {X.shape}; give it the same kind of input it was trained on."
-            )
         if X.ndim == 2:
             n_steps, _ = _sequence_shape(X.shape[1], self.timesteps)
             if n_steps > self.max_frames:

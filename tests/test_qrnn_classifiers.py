@@ -1,0 +1,250 @@
+"""QRNNClassifier and DCQRNNClassifier: sequence input, masking, persistence, bad input.
+
+The scikit-learn contract itself (clone, GridSearchCV, scorers, 1-D targets,
+...) is exercised by tests/test_estimator_checks.py and the base class's
+tests; here is what the sequence models add on top of it. The readout
+layers have their own fast tests in tests/test_layers_readout.py.
+"""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+from skqrnn import DCQRNNClassifier, QRNNClassifier
+from skqrnn.base import load_model
+from skqrnn.io import UINT8_PAD_VALUE
+from skqrnn.layers import QRNN
+
+# Tiny widths and one epoch: every fit compiles a network, which is most of
+# the cost; the fixtures are shared by the tests that only read a model.
+TINY = {
+    QRNNClassifier: dict(units=8, epochs=1, batch_size=32, random_state=0),
+    DCQRNNClassifier: dict(growth_rate=4, block_layers=(1, 1), compression=0.5, epochs=1,
+                           batch_size=32, random_state=0),
+}
+CLASSES = list(TINY)
+# The fixtures use a non-default readout each, so that with the other tests
+# every readout runs inside a fitted model.
+FIXTURE_PARAMS = {
+    QRNNClassifier: dict(n_layers=2, readout="max"),
+    DCQRNNClassifier: dict(readout="attention"),
+}
+
+
+def _frames(n=48, steps=10, features=6, seed=0, dtype="float32"):
+    """Padded 3-D X (first half of the videos: 7 real frames), 3-label y."""
+    rng = np.random.RandomState(seed)
+    if dtype == "uint8":
+        X = rng.randint(0, 256, size=(n, steps, features)).astype(np.uint8)
+        X[: n // 2, 7:] = UINT8_PAD_VALUE
+        y = (X[:, 0, :3] > 127).astype(int)
+    else:
+        X = rng.randn(n, steps, features).astype(np.float32)
+        X[: n // 2, 7:] = 0.0
+        y = (X[:, 0, :3] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="module", params=CLASSES, ids=lambda c: c.__name__)
+def fitted(request):
+    """A fitted tiny model of each class on padded float frames, with its data."""
+    cls = request.param
+    X, y = _frames()
+    return cls(**TINY[cls], **FIXTURE_PARAMS[cls]).fit(X, y), X, y
+
+
+def test_predict_proba_shape_and_range(fitted):
+    clf, X, y = fitted
+    proba = clf.predict_proba(X)
+    assert proba.shape == y.shape and proba.dtype == np.float32
+    assert np.all((proba > 0) & (proba < 1))
+    assert clf.predict(X).shape == y.shape
+    assert clf.n_features_in_ == X.shape[2]
+
+
+def test_padding_is_ignored_end_to_end(fitted):
+    """Padded, trimmed and pre-padded versions of a video give the same probabilities."""
+    clf, X, _ = fitted
+    padded = clf.predict_proba(X[:24])
+    trimmed = clf.predict_proba(X[:24, :7])
+    pre_padded = clf.predict_proba(np.concatenate([np.zeros_like(X[:24, :3]), X[:24, :7]],
+                                                  axis=1))
+    np.testing.assert_allclose(padded, trimmed, atol=1e-6)
+    np.testing.assert_allclose(pre_padded, trimmed, atol=1e-6)
+    # ... while a real frame in place of the padding does change them.
+    changed = X[:24].copy()
+    changed[:, 7] = 1.0
+    assert np.abs(clf.predict_proba(changed) - trimmed).max() > 1e-4
+
+
+def test_uint8_frames_mask_their_padding_byte():
+    X, y = _frames(dtype="uint8")
+    clf = QRNNClassifier(**TINY[QRNNClassifier]).fit(X, y)
+    assert clf.model_.get_layer("dequantize") is not None
+    trimmed = clf.predict_proba(X[:24, :7])
+    np.testing.assert_allclose(clf.predict_proba(X[:24]), trimmed, atol=1e-6)
+    # The float padding value is not padding for bytes: frames of zero
+    # bytes are real (dequantized -1.99) frames.
+    zeros = X[:24].copy()
+    zeros[:, 7:] = 0
+    assert np.abs(clf.predict_proba(zeros) - trimmed).max() > 1e-4
+    with pytest.raises(ValueError, match="fitted on uint8 X but got float32"):
+        clf.predict(X.astype(np.float32))
+    all_padding = X[:3].copy()
+    all_padding[1] = UINT8_PAD_VALUE
+    with pytest.raises(ValueError, match=r"all features equal to 127 for uint8 X.*rows \[1\]"):
+        clf.predict(all_padding)
+
+
+def test_bidirectional_last_readout_uses_both_final_states():
+    X, y = _frames(n=32)
+    clf = QRNNClassifier(units=6, bidirectional=True, readout="last", epochs=1,
+                         random_state=0).fit(X, y)
+    trimmed = clf.predict_proba(X[:16, :7])
+    np.testing.assert_allclose(clf.predict_proba(X[:16]), trimmed, atol=1e-6)
+    assert clf.model_.get_layer("logits").kernel.shape[0] == 12  # 2 directions x 6 units
+    # The backward direction reads the first frame last: changing it matters.
+    changed = X[:16, :7].copy()
+    changed[:, 0] += 1.0
+    assert np.abs(clf.predict_proba(changed) - trimmed).max() > 1e-5
+
+
+def _qrnn_kernels(model):
+    return [layer.kernel for layer in model.layers if isinstance(layer, QRNN)]
+
+
+@pytest.mark.parametrize("cls, timesteps, steps, step_features", [
+    (QRNNClassifier, 6, 5, 4),    # 20 features in chunks of ceil(20/6) = 4: 5 steps
+    (DCQRNNClassifier, 3, 3, 7),  # chunks of 7, the last one zero-filled
+], ids=["QRNNClassifier", "DCQRNNClassifier"])
+def test_video_level_vectors_become_timesteps_chunks(cls, timesteps, steps, step_features):
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 20).astype(np.float32)
+    y = (X[:, :3] > 0).astype(int)
+    readout = "last" if cls is DCQRNNClassifier else "mean"
+    clf = cls(timesteps=timesteps, window=4, **{**TINY[cls], "readout": readout}).fit(X, y)
+    assert clf.model_.get_layer("as_sequence").output.shape[1:] == (steps, step_features)
+    assert clf.predict_proba(X).shape == y.shape
+    # The causal window is capped at the number of steps of a fixed-length
+    # sequence: a wider one would only see the zero padding.
+    assert {k.shape[0] for k in _qrnn_kernels(clf.model_)} == {min(4, steps)}
+    with pytest.raises(ValueError, match="fitted on video-level 2-D X"):
+        clf.predict(X.reshape(40, 4, 5))
+    # Vectors are not masked: an all-zero row is a valid sample.
+    assert np.isfinite(clf.predict_proba(np.zeros((2, 20), np.float32))).all()
+
+
+def test_same_seed_same_model(fitted):
+    clf, X, y = fitted
+    again = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_pickle_and_save_load_round_trip(fitted, tmp_path):
+    clf, X, _ = fitted
+    expected = clf.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), expected)
+    path = os.fspath(tmp_path / "model.keras")
+    clf.save(path)
+    loaded = load_model(path)
+    assert type(loaded) is type(clf)
+    assert loaded.get_params() == clf.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    # The loaded estimator keeps checking its input like the original.
+    with pytest.raises(ValueError, match="fitted on frame-level 3-D X"):
+        loaded.predict(X[:, 0])
+
+
+def test_bad_input_messages(fitted):
+    clf, X, _ = fitted
+    name = type(clf).__name__
+    with pytest.raises(ValueError, match=rf"X has 301 frames per video but {name} supports "
+                                         r"sequences of at most max_frames=300"):
+        clf.predict(np.ones((2, 301, X.shape[2]), np.float32))
+    with pytest.raises(ValueError, match=rf"X has 7 features, but {name} is expecting 6"):
+        clf.predict(np.ones((2, 5, 7), np.float32))
+    all_padding = X[:4].copy()
+    all_padding[[1, 3]] = 0.0
+    with pytest.raises(ValueError, match=r"2 video\(s\) of X have no frames.*rows \[1, 3\]"):
+        clf.predict(all_padding)
+    with pytest.raises(ValueError, match="0 frames"):
+        clf.predict(np.ones((2, 0, X.shape[2]), np.float32))
+    with pytest.raises(ValueError, match="fitted on frame-level 3-D X"):
+        clf.predict(X[:, 0])
+    with pytest.raises(ValueError, match="4-D"):
+        clf.predict(X[..., None])
+
+
+def test_input_is_checked_before_training():
+    X, y = _frames(n=16)
+    with pytest.raises(ValueError, match="X has 10 frames per video but QRNNClassifier "
+                                         "supports sequences of at most max_frames=8"):
+        QRNNClassifier(units=4, max_frames=8).fit(X, y)
+    with pytest.raises(ValueError, match="into 20 steps, more than max_frames=8"):
+        QRNNClassifier(units=4, timesteps=20, max_frames=8).fit(X[:, :, 0].repeat(2, 1), y)
+    X[0] = 0.0
+    with pytest.raises(ValueError, match=r"1 video\(s\) of X have no frames"):
+        QRNNClassifier(units=4).fit(X, y)
+
+
+@pytest.mark.parametrize("cls, params, match", [
+    (QRNNClassifier, dict(units=0), "units must be an integer >= 1"),
+    (QRNNClassifier, dict(n_layers=0), "n_layers"),
+    (QRNNClassifier, dict(readout="sum"), "readout must be one of"),
+    (QRNNClassifier, dict(pooling="lstm"), "pooling must be one of"),
+    (QRNNClassifier, dict(scan="fast"), "scan must be one of"),
+    (QRNNClassifier, dict(zoneout=1.0), "zoneout"),
+    (QRNNClassifier, dict(timesteps=0), "timesteps"),
+    (QRNNClassifier, dict(max_frames=0), "max_frames"),
+    (QRNNClassifier, dict(bidirectional="yes"), "bidirectional must be True or False"),
+    (QRNNClassifier, dict(input_batchnorm=None), "input_batchnorm must be True or False"),
+    (DCQRNNClassifier, dict(block_layers=()), "block_layers must be a non-empty sequence"),
+    (DCQRNNClassifier, dict(block_layers=(2, 0)), "block_layers"),
+    (DCQRNNClassifier, dict(growth_rate=1.5), "growth_rate"),
+    (DCQRNNClassifier, dict(compression=0.0), "compression"),
+    (DCQRNNClassifier, dict(window=0), "window"),
+    (DCQRNNClassifier, dict(dropout=1.0), "dropout"),
+])
+def test_bad_parameters(cls, params, match):
+    X, y = _frames(n=8)
+    with pytest.raises(ValueError, match=match):
+        cls(**params).fit(X, y)
+
+
+def test_order_of_events_is_learned():
+    """The label is whether event A comes before event B: the mean over the
+    frames is the same either way, a causal recurrence tells them apart."""
+    rng = np.random.RandomState(0)
+    n, steps = 256, 12
+    X = 0.3 * rng.randn(n, steps, 4).astype(np.float32)
+    first = rng.randint(0, steps // 2, n)
+    second = rng.randint(steps // 2, steps, n)
+    a_first = rng.rand(n) < 0.5
+    rows = np.arange(n)
+    X[rows, np.where(a_first, first, second), 0] += 2.0   # event A
+    X[rows, np.where(a_first, second, first), 1] += 2.0   # event B
+    y = a_first.astype(int)
+    clf = QRNNClassifier(units=16, readout="last", dropout=0.0, epochs=60, batch_size=64,
+                         learning_rate=1e-2, random_state=0).fit(X[:192], y[:192])
+    assert clf.score(X[192:], y[192:]) >= 0.9
+
+
+def test_digits_as_sequences_of_rows():
+    """scikit-learn's digits, each 8x8 image read as 8 steps of 8 pixels.
+
+    Split as in scikit-learn's "Recognizing hand-written digits" example
+    (first half train, second half test), where SVC(gamma=0.001) gets 0.97;
+    benchmarks/bench_sequence_models.py reports the full comparison.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    half = len(X) // 2
+    clf = QRNNClassifier(units=64, timesteps=8, readout="last", dropout=0.1, epochs=40,
+                         batch_size=64, learning_rate=3e-3, random_state=0)
+    clf.fit(X[:half], y[:half])
+    assert clf.model_.get_layer("as_sequence").output.shape[1:] == (8, 8)
+    assert clf.score(X[half:], y[half:]) >= 0.9
