@@ -124,12 +124,13 @@ class DenseNetClassifier(KerasClassifierBase):
     >>> X = rng.randn(200, 16).astype("float32")
     >>> Y = (X[:, :4] > 0).astype(int)          # 4 labels, multi-label
     >>> clf = DenseNetClassifier(stem_units=32, growth_rate=8, block_layers=(2, 2),
-    ...                          epochs=20, batch_size=64, random_state=0)
+    ...                          dropout=0.0, learning_rate=0.01, epochs=20,
+    ...                          batch_size=50, random_state=0)
     >>> clf.fit(X, Y).predict(X[:2]).shape
     (2, 4)
     >>> clf.predict_proba(X[:2]).shape
     (2, 4)
-    >>> round(clf.score(X, Y), 2) > 0.8     # GAP@20
+    >>> clf.score(X, Y) > 0.9     # GAP@20
     True
     """
 
