@@ -41,9 +41,9 @@ def _sync(x):
             np.asarray(leaf)
 
 
-def make_model(kind, length, units, window):
+def make_model(kind, length, units):
     if kind.startswith("QRNN"):
-        layer = QRNN(units, window=window)
+        layer = QRNN(units, window=int(kind.split("=")[1].rstrip(")")))
     elif kind == "LSTM":
         layer = keras.layers.LSTM(units)
     else:
@@ -68,16 +68,16 @@ def interleaved(tasks, repeats):
 
 
 def bench_layers(args):
-    kinds = [f"QRNN (window={args.window})", "LSTM", "GRU"]
+    kinds = [f"QRNN (window={w})" for w in args.windows] + ["LSTM", "GRU"]
     rng = np.random.default_rng(0)
     print(f"backend={BACKEND} batch={args.batch} units={args.units} features={FEATURES} "
           f"-> Dense({CLASSES}); samples/s, best of {args.repeats} interleaved rounds")
-    print(f"{'T':>4s} {'mode':9s}" + "".join(f"{k:>20s}" for k in kinds) + f"{'QRNN/LSTM':>11s}"
-          f"{'QRNN/GRU':>10s}")
+    print(f"{'T':>4s} {'mode':9s}" + "".join(f"{k:>17s}" for k in kinds)
+          + "   QRNN/LSTM, QRNN/GRU per window")
     for length in args.lengths:
         x = rng.normal(size=(args.batch, length, FEATURES)).astype("float32")
         y = (rng.random((args.batch, CLASSES)) < 0.01).astype("float32")
-        models = {k: make_model(k, length, args.units, args.window) for k in kinds}
+        models = {k: make_model(k, length, args.units) for k in kinds}
         for mode in ("train", "inference"):
             if mode == "train":
                 tasks = {k: (lambda m=m: m.train_on_batch(x, y)) for k, m in models.items()}
@@ -85,9 +85,10 @@ def bench_layers(args):
                 tasks = {k: (lambda m=m: m.predict_on_batch(x)) for k, m in models.items()}
             best = interleaved(tasks, args.repeats)
             rate = {k: args.batch / best[k] for k in kinds}
-            q, lstm, gru = (rate[k] for k in kinds)
-            print(f"{length:4d} {mode:9s}" + "".join(f"{rate[k]:20.1f}" for k in kinds)
-                  + f"{q / lstm:10.2f}x{q / gru:9.2f}x", flush=True)
+            ratios = "  ".join(f"{rate[k] / rate['LSTM']:.2f}x, {rate[k] / rate['GRU']:.2f}x"
+                               for k in kinds[:-2])
+            print(f"{length:4d} {mode:9s}" + "".join(f"{rate[k]:17.1f}" for k in kinds)
+                  + "   " + ratios, flush=True)
 
 
 def bench_conv(args):
@@ -134,7 +135,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--units", type=int, default=512)
-    parser.add_argument("--window", type=int, default=2)
+    parser.add_argument("--windows", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--lengths", type=int, nargs="+", default=[20, 100, 300])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--conv", action="store_true", help="also time conv implementations")

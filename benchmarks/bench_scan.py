@@ -95,14 +95,19 @@ def _block(x):
         _to_numpy(leaf)
 
 
-def best_time(fn, *args, repeats=7):
-    _block(fn(*args))  # compile / warm up
-    times = []
+def interleaved(tasks, repeats):
+    """tasks: {key: (fn, args)}. Warm up each, then time `repeats` rounds, each
+    running every task once (so that load from other processes hits all alike);
+    return the best time per task in milliseconds."""
+    for fn, fargs in tasks.values():
+        _block(fn(*fargs))  # compile / warm up
+    best = {key: np.inf for key in tasks}
     for _ in range(repeats):
-        start = time.perf_counter()
-        _block(fn(*args))
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+        for key, (fn, fargs) in tasks.items():
+            start = time.perf_counter()
+            _block(fn(*fargs))
+            best[key] = min(best[key], 1000 * (time.perf_counter() - start))
+    return best
 
 
 def candidates():
@@ -139,6 +144,7 @@ def main(argv=None):
             h = a_np[:, t] * h + b_np[:, t]
             expected[:, t] = h
         a, b = ops.convert_to_tensor(a_np), ops.convert_to_tensor(b_np)
+        tasks = {}
         for name, method, unroll in candidates():
             def fn(a, b, method=method, unroll=unroll):
                 return recurrence.linear_recurrence(a, b, method=method, unroll=unroll)
@@ -146,8 +152,11 @@ def main(argv=None):
             fwd = _compile(fn)
             err = np.max(np.abs(_to_numpy(fwd(a, b)) - expected))
             assert err < 1e-3, (name, length, err)
-            rows[name].append((best_time(fwd, a, b, repeats=args.repeats),
-                               best_time(_value_and_grad(fn), a, b, repeats=args.repeats)))
+            tasks[name, "fwd"] = (fwd, (a, b))
+            tasks[name, "f+b"] = (_value_and_grad(fn), (a, b))
+        best = interleaved(tasks, args.repeats)
+        for name in rows:
+            rows[name].append((best[name, "fwd"], best[name, "f+b"]))
     for name, cells in rows.items():
         print(f"{name:38s}" + "".join(f"{f:12.1f}{g:9.1f}" for f, g in cells))
 
