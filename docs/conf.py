@@ -250,7 +250,9 @@ def _check_api(app):
     if not missing:
         return
     if os.environ.get("SKQRNN_DOCS_STRICT", "0") == "1":
-        raise RuntimeError(
+        from sphinx.errors import ConfigError
+
+        raise ConfigError(
             "SKQRNN_DOCS_STRICT=1 and api.rst names objects that do not import: "
             + ", ".join(missing)
         )
