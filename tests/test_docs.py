@@ -234,9 +234,20 @@ def test_docs_build_without_warnings(built_html):
         if not script.name.startswith("_"):
             page = built_html / "auto_examples" / f"{script.stem}.html"
             assert page.is_file(), f"no gallery page for examples/{script.name}"
-    # docutils makes "GAP@20" a mailto: link; conf.py turns those back into text.
     for page in built_html.rglob("*.html"):
-        assert "mailto:" not in page.read_text(encoding="utf-8"), page
+        text = page.read_text(encoding="utf-8")
+        # docutils makes "GAP@20" a mailto: link; conf.py turns those back into text.
+        assert "mailto:" not in text, page
+        # The generated tables and help texts (docs/sphinxext) found the code.
+        assert "not available in this build" not in text, page
+    cli = (built_html / "user_guide" / "cli.html").read_text(encoding="utf-8")
+    for command in ("demo", "train", "evaluate", "predict"):
+        assert f"usage: skqrnn {command}" in cli, command
+    models = (built_html / "user_guide" / "models.html").read_text(encoding="utf-8")
+    for caption in ("DenseNetClassifier hyperparameters", "QRNNClassifier hyperparameters",
+                    "DCQRNNClassifier hyperparameters",
+                    "Training parameters shared by the classifiers"):
+        assert caption in models, caption
 
 
 @pytest.mark.slow
