@@ -309,6 +309,36 @@ def _init_signature(app, what, name, obj, options, signature, return_annotation)
     return str(sig), return_annotation
 
 
+def _defining_module(obj):
+    """The module that defines a class member (method, classmethod, property)."""
+    import inspect
+
+    if inspect.isbuiltin(obj) or inspect.ismethoddescriptor(obj):
+        return getattr(getattr(obj, "__objclass__", None), "__module__", "builtins")
+    for candidate in (obj, getattr(obj, "__func__", None), getattr(obj, "fget", None),
+                      getattr(obj, "__objclass__", None)):  # builtins: dict.get, ...
+        module = getattr(candidate, "__module__", None)
+        if isinstance(module, str):
+            return module
+    return None
+
+
+def _skip_foreign_member(app, what, name, obj, skip, options):
+    """On class pages, document the members skqrnn defines, not those it inherits
+    from scikit-learn or Keras (their docstrings cite labels of their own docs).
+
+    The class templates ask for inherited members, so that e.g.
+    ``DenseNetClassifier`` shows the ``fit`` it inherits from
+    ``KerasClassifierBase``; this hook drops whatever comes from elsewhere.
+    """
+    if skip or what not in ("class", "exception"):
+        return None
+    module = _defining_module(obj)
+    if module is not None and not (module == "skqrnn" or module.startswith("skqrnn.")):
+        return True
+    return None
+
+
 _METRIC_AT_K = re.compile(r"^[A-Za-z_]+@[0-9A-Za-z]+$")
 
 
@@ -330,3 +360,4 @@ def setup(app):
     app.connect("doctree-read", _unlink_metric_names)
     # Before numpydoc's own handler (priority 500), which would keep (*args, **kwargs).
     app.connect("autodoc-process-signature", _init_signature, priority=400)
+    app.connect("autodoc-skip-member", _skip_foreign_member)

@@ -250,6 +250,20 @@ def test_docs_build_without_warnings(built_html):
         assert "mailto:" not in text, page
         # The generated tables and help texts (docs/sphinxext) found the code.
         assert "not available in this build" not in text, page
+    # Class pages list the methods skqrnn defines (also inherited ones, such as
+    # fit from KerasClassifierBase), not scikit-learn's or Keras's own.
+    dn = (built_html / "generated" / "skqrnn.DenseNetClassifier.html").read_text(
+        encoding="utf-8")
+    for method in ("fit", "partial_fit", "predict_proba", "predict", "score", "save"):
+        assert f'id="skqrnn.DenseNetClassifier.{method}"' in dn, method
+    for foreign in ("set_fit_request", "get_metadata_routing", "set_params"):
+        assert f'id="skqrnn.DenseNetClassifier.{foreign}"' not in dn, foreign
+    qrnn = (built_html / "generated" / "skqrnn.layers.QRNN.html").read_text(encoding="utf-8")
+    assert 'id="skqrnn.layers.QRNN.from_config"' not in qrnn
+    # The examples that use a class are shown on its page (sphinx-gallery).
+    if any("DenseNetClassifier" in p.read_text(encoding="utf-8")
+           for p in (ROOT / "examples").glob("*.py")):
+        assert "Gallery examples using" in dn
     cli = (built_html / "user_guide" / "cli.html").read_text(encoding="utf-8")
     for command in ("demo", "train", "evaluate", "predict"):
         assert f"usage: skqrnn {command}" in cli, command
