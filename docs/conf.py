@@ -92,11 +92,9 @@ plot_gallery = str(os.environ.get("SKQRNN_DOCS_RUN_EXAMPLES", "0") in ("1", "tru
 
 
 def _have(module):
-    try:
-        importlib.import_module(module)
-    except Exception:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 sphinx_gallery_conf = {
