@@ -80,7 +80,7 @@ def resolve_distribution(spec):
     """
     if spec is None:
         return None
-    if isinstance(spec, keras.distribution.Distribution):
+    if _is_distribution(spec):
         return spec
     if isinstance(spec, str) and spec in DISTRIBUTIONS:
         backend = keras.backend.backend()
@@ -98,6 +98,16 @@ def resolve_distribution(spec):
         f"distribution must be None, one of {list(DISTRIBUTIONS)} or a "
         f"keras.distribution.Distribution; got {spec!r}."
     )
+
+
+def _is_distribution(obj):
+    # keras.distribution exports DataParallel and ModelParallel but not
+    # their base class, so a user's own Distribution subclass is recognized
+    # by what Keras uses of it.
+    if isinstance(obj, (keras.distribution.DataParallel, keras.distribution.ModelParallel)):
+        return True
+    return all(hasattr(obj, a) for a in ("device_mesh", "batch_dim_name", "get_data_layout",
+                                         "get_variable_layout", "scope"))
 
 
 def batch_shards(dist):

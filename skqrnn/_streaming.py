@@ -111,7 +111,9 @@ class _Source:
     ``get(i)`` returns batch ``i`` of the current pass; batch 0 starts a new
     pass. Sequential streams must be read in order (Keras does, with
     ``shuffle=False`` and no worker threads); a ``PyDataset`` is read by
-    index, so its worker threads may read ahead.
+    index, so its worker threads may read ahead. Batch 0 may be asked for
+    again before batch 1 (Keras peeks at it to build the optimizer): it is
+    kept until the pass moves on, so the peek costs no extra pass.
     """
 
     def __init__(self, data, what):
@@ -119,9 +121,10 @@ class _Source:
         self.what = what
         self.indexed = isinstance(data, keras.utils.PyDataset)
         self.length = None
-        self._it = None
-        self._pos = 0
-        self._first = _END
+        self._it = None  # iterator of the current pass, None between passes
+        self._pos = 0  # batches of the current pass served so far
+        self._batch0 = _END  # batch 0 of the current pass, while at position 1
+        self._first = _END  # PyDataset: batch 0, read before training
         from .io import YT8MBatches
 
         if self.indexed:
@@ -140,7 +143,9 @@ class _Source:
                     f"{what} was made by iter_yt8m(..., epochs={data.epochs!r}); pass "
                     "epochs=1: the estimator's epochs parameter sets the number of passes."
                 )
-            if not hasattr(data, "__iter__") or iter(data) is data:
+            # An iterator (it has __next__) is exhausted after one pass;
+            # calling iter() here to find out would start a pass.
+            if not hasattr(data, "__iter__") or hasattr(data, "__next__"):
                 raise ValueError(
                     f"{what} is a one-shot iterator ({type(data).__name__}), but training reads "
                     "the data once per epoch. Pass a re-iterable (e.g. skqrnn.io.iter_yt8m(...)), "
@@ -164,17 +169,20 @@ class _Source:
 
     def first(self):
         """Batch 0, read once and kept for the first pass."""
-        if self._first is _END:
-            if self.indexed:
+        if self.indexed:
+            if self._first is _END:
                 self._first = self.data[0]
-            else:
-                self._it = self._new_iter()
-                self._pos = 0
-                self._first = next(self._it, _END)
-                if self._first is _END:
-                    raise ValueError(f"{self.what} yields no batches.")
-                self._pos = 1
-        return self._first
+            return self._first
+        if self._it is None or self._pos != 1:
+            self._start_pass()
+            if self._batch0 is _END:
+                raise ValueError(f"{self.what} yields no batches.")
+        return self._batch0
+
+    def _start_pass(self):
+        self._it = self._new_iter()
+        self._batch0 = next(self._it, _END)
+        self._pos = 1
 
     def count(self):
         """Batches per pass: the stream's length, or one counting pass."""
@@ -191,13 +199,18 @@ class _Source:
                 return batch
             return self.data[i]
         if i == 0:
-            if self._first is not _END:
-                batch, self._first = self._first, _END
+            if self._it is None or self._pos != 1:
+                self._start_pass()
+                if self._batch0 is _END:
+                    self._it = None
+                    raise ValueError(f"{self.what} yielded no batches in this pass.")
+            batch = self._batch0
+            if self.length == 1:
                 self._check_end_of_pass()
-                return batch
-            self._it, self._pos = self._new_iter(), 0
+            return batch
         if self._it is None or i != self._pos:
             raise RuntimeError(f"{self.what}: batch {i} requested out of order.")
+        self._batch0 = _END
         batch = next(self._it, _END)
         if batch is _END:
             self._it = None
@@ -214,7 +227,7 @@ class _Source:
         if self._pos < self.length:
             return
         extra = next(self._it, _END)
-        self._it = None
+        self._it, self._batch0 = None, _END
         if extra is not _END:
             raise ValueError(
                 f"{self.what} yields more than {self.length} batches in a pass (its length, "
@@ -342,6 +355,7 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
     (see the module docstring) and ``y`` and ``sample_weight`` must be None
     (they come in the batches).
     """
+    from . import base
     from .base import _MULTILABEL, _ValidationGAP, _seeded
 
     name = type(est).__name__
@@ -389,7 +403,7 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
         if reset:  # drop the old network before anything else is learned
             for attr in ("model_", "history_", "n_iter_"):
                 est.__dict__.pop(attr, None)
-        X0, _, _ = _convert(est, first, 0, "X", reset=reset, classes=classes)
+        X0, Y0, _ = _convert(est, first, 0, "X", reset=reset, classes=classes)
         source.count()
 
         val_source = val_arrays = None
@@ -414,7 +428,16 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
                          else cb for cb in callbacks]
         with distribution_scope(est, validation=val_arrays) as dist:
             shards = batch_shards(dist)
-            model = est._build_keras_model(X0) if reset else est.model_
+            if reset:
+                model = est._build_keras_model(X0)
+                # In-memory fit starts the output layer at the label prior of
+                # all samples; a stream's is unknown before it is read, so the
+                # first batch estimates it.
+                init_bias = getattr(base, "_init_output_bias", None)
+                if init_bias is not None:
+                    init_bias(model, Y0, est.n_outputs_)
+            else:
+                model = est.model_
             start = 0 if reset else est.n_iter_
             train = _StreamDataset(est, source, "X", shards)
             if val_source is not None:
