@@ -57,7 +57,7 @@ def _on_gpu():
     return False
 
 
-def resolve_scan_method(method="auto", length=None):
+def resolve_scan_method(method="auto"):
     """Return ``"sequential"`` or ``"associative"`` for this backend and device.
 
     Parameters
@@ -67,8 +67,6 @@ def resolve_scan_method(method="auto", length=None):
         sequential on CPUs, for every backend and length measured (T = 20 to
         300); associative on accelerators, where the T dependent steps of
         the sequential scan each launch kernels that leave the device idle.
-    length : int or None
-        Number of time steps, when known.
 
     Returns
     -------
@@ -176,7 +174,7 @@ def linear_recurrence(a, b, initial_state=None, method="auto", unroll=None):
     if initial_state is None:
         initial_state = ops.zeros_like(b[:, 0])
     h0 = ops.cast(initial_state, "float32")
-    method = resolve_scan_method(method, length)
+    method = resolve_scan_method(method)
     if length == 0:
         return b
     if method == "associative" and (
