@@ -10,18 +10,42 @@ torch, as Keras runs it there.
 Run: ``python benchmarks/bench_scan.py [--batch 64 --units 256 --repeats 7]``
 (``KERAS_BACKEND=tensorflow`` / ``torch`` for the other backends).
 
-Measured (milliseconds, best of 7; 2-core CPU shared with other jobs, so
-+-30 %; Keras 3.15; 2026-11-26)::
+Measured (milliseconds, best of 7 interleaved rounds; fwd = forward,
+f+b = forward + gradient w.r.t. a and b; B=64, 256 units; a 2-core CPU
+shared with other jobs (load average 10-13), so differences under ~30 % are
+noise; Keras 3.15, 2026-11-26; no GPU was available)::
 
-    JAX 0.10.2, CPU                      T=20          T=100         T=300
-                                       fwd  f+b      fwd  f+b      fwd  f+b
-    sequential (unroll=1)             TBD
-    sequential (unroll=4)
-    sequential (unroll=16)
-    associative (lax.associative_scan)
+    JAX 0.10.2 (jax.jit)          T=20 fwd   f+b   T=100 fwd   f+b   T=300 fwd   f+b
+    sequential (unroll=1)              1.0   2.6         7.5  21.1       108.0  214.4
+    sequential (unroll=4)              1.6   8.8         9.9  40.9        85.7  246.3
+    sequential (unroll=16)             1.8   5.8        24.3 450.2       225.7  435.5
+    associative (lax)                  0.9   9.9        51.9 345.8        87.4  339.2
 
-Conclusion used by ``scan="auto"`` (``skqrnn.layers.recurrence``): TBD.
-No GPU was available to these measurements.
+    TensorFlow 2.21 (tf.function)
+    sequential (unroll=1)              3.0   6.9        14.0  48.4        61.9  288.2
+    sequential (unroll=4)              2.5   7.3        13.6  47.9        56.0  236.4
+    sequential (unroll=16)             2.6   6.3        12.8  46.5        34.5  229.2
+    associative (doubling)             4.7  47.7        39.3 571.7       132.9 3625.2
+
+    torch 2.13 CPU (eager)
+    sequential (loop over unbind)      1.7  31.8        23.9 159.0        46.7  235.6
+    associative (doubling)           150.6 335.6       415.9 1492.2     1415.0 5732.1
+
+An earlier JAX probe at the same shape (spec): associative 304 ms vs
+sequential 94 ms forward at T = 300.
+
+Conclusions used by ``scan="auto"`` (``skqrnn.layers.recurrence``): on CPU
+the sequential scan wins training (forward + backward) on every backend at
+every length, by 1.6x (JAX, T = 300) to 24x (torch); the parallel scan's O(T
+log T) work (doubling) or its many strided slices (lax) cost more than the T
+dependent steps save on 2 cores. ``unroll`` > 1 does not help JAX (worse at
+T >= 100); on TensorFlow unroll=16 looked faster forward at T = 300 (34.5 vs
+61.9 ms) but training gained only ~20 %, near the noise, so the default
+stays 1 everywhere. On torch the loop over ``ops.unstack`` is linear in T
+(``ops.scan``'s per-step indexing made training quadratic, see the spec). On
+a GPU the associative scan is chosen: not measured here (no GPU in this
+session), it follows from the T kernel launches of a sequential scan versus
+log2(T).
 """
 
 import argparse
