@@ -62,11 +62,14 @@ when the model is built and trained in that scope.
 """
 
 import contextlib
+import random
+import threading
 
 import keras
 from sklearn.utils.validation import _num_samples
 
-__all__ = ["DISTRIBUTIONS", "resolve_distribution", "distribution_scope", "batch_shards"]
+__all__ = ["DISTRIBUTIONS", "resolve_distribution", "distribution_scope", "batch_shards",
+           "private_keras_seeds"]
 
 #: The names ``distribution`` accepts.
 DISTRIBUTIONS = ("data_parallel",)
@@ -192,3 +195,64 @@ def _check_divisible(batch_size, shards, X, validation):
                 f"batch_size dividing {n} into multiples of {shards})."
             )
 
+
+# --------------------------------------------------------------------------
+# Seeding that other threads cannot disturb
+# --------------------------------------------------------------------------
+# Keras draws the seed of every initializer and SeedGenerator created without
+# one from Python's global `random` (keras.src.random.seed_generator.
+# make_default_seed), which keras.utils.set_random_seed seeds. Any other
+# thread of the process consuming `random` between the seeding and the end of
+# model building changes the initial weights. A Dask worker's event loop does
+# so about every second (heartbeat jitter), so the same random_state gave
+# different networks in different tasks. While private_keras_seeds(seed) is
+# active, Keras's default seeds in *this thread* come from a private
+# random.Random(seed), which gives the same stream as random.seed(seed) did.
+_seed_local = threading.local()
+
+
+class _ThreadLocalRandom:
+    """Stands in for the ``random`` module inside Keras's seed_generator."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        rng = getattr(_seed_local, "rng", None)
+        if rng is not None and hasattr(rng, name):
+            return getattr(rng, name)
+        return getattr(self._module, name)
+
+
+def _install_thread_local_random():
+    try:
+        from keras.src.random import seed_generator
+    except ImportError:  # another Keras layout: keep Keras's own behaviour
+        return False
+    current = getattr(seed_generator, "python_random", None)
+    if isinstance(current, _ThreadLocalRandom):
+        return True
+    if current is not random:
+        return False
+    seed_generator.python_random = _ThreadLocalRandom(random)
+    return True
+
+
+@contextlib.contextmanager
+def private_keras_seeds(seed):
+    """Draw Keras's default seeds in this thread from ``random.Random(seed)``.
+
+    Used by the estimators' seeding (``skqrnn.base._seeded``) so that a given
+    ``random_state`` builds the same network whatever other threads do with
+    Python's global ``random`` (as in Dask workers). Outside the block, and in
+    other threads, Keras behaves as without it.
+    """
+    if seed is None or not _install_thread_local_random():
+        yield
+        return
+    previous = getattr(_seed_local, "rng", None)
+    _seed_local.rng = random.Random(seed)
+    try:
+        yield
+    finally:
+        _seed_local.rng = previous

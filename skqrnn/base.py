@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._distribution import distribution_scope
+from ._distribution import distribution_scope, private_keras_seeds
 from ._streaming import fit_stream, is_stream
 from .layers import Dequantize
 
@@ -1025,7 +1025,10 @@ def _seeded(seed):
     py_state, np_state = random.getstate(), np.random.get_state()
     keras.utils.set_random_seed(seed)
     try:
-        yield
+        # Keras's default seeds come from Python's global random, which other
+        # threads (a Dask worker's event loop) may consume meanwhile.
+        with private_keras_seeds(seed):
+            yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
