@@ -80,21 +80,17 @@ class _SequenceClassifier(KerasClassifierBase):
     def _validate_X(self, X, *, reset):
         name = type(self).__name__
         if not reset:
-            # Before the feature count check: 2-D and 3-D X count features
-            # on different axes, so the kind of input is the real mismatch.
-            try:
-                ndim = np.ndim(X)
-            except ValueError:  # ragged nested lists: the base explains
-                ndim = None
-            if ndim in _KINDS and ndim != self._fit_ndim:
-                raise ValueError(
-                    f"{name} was fitted on {_KINDS[self._fit_ndim]} but got {_KINDS[ndim]} "
-                    f"of shape {np.shape(X)}; give it the same kind of input it was "
-                    "trained on."
-                )
+            # Before the base's feature count check: 2-D and 3-D X count
+            # features on different axes, so the kind of input is the real
+            # mismatch. (Array-likes without a shape are checked after
+            # conversion.)
+            shape = getattr(X, "shape", None)
+            self._check_kind(None if shape is None else len(shape), shape)
         X = super()._validate_X(X, reset=reset)
         if reset:
             self._fit_ndim = X.ndim
+        else:
+            self._check_kind(X.ndim, X.shape)
         if X.ndim == 2:
             n_steps, _ = _sequence_shape(X.shape[1], self.timesteps)
             if n_steps > self.max_frames:
@@ -123,6 +119,14 @@ class _SequenceClassifier(KerasClassifierBase):
                 "remove these rows."
             )
         return X
+
+    def _check_kind(self, ndim, shape):
+        if ndim in _KINDS and ndim != self._fit_ndim:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {_KINDS[self._fit_ndim]} but got "
+                f"{_KINDS[ndim]} of shape {tuple(shape)}; give it the same kind of input it "
+                "was trained on."
+            )
 
     # ---------------------------------------------------------------- network
     def _make_input_layer(self, X):
@@ -206,6 +210,9 @@ _SHARED_PARAMS_DOC = """
         Seed for initialization, dropout and shuffling.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit``.
+    distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
+        Train and predict across several devices (see
+        :class:`~skqrnn.base.KerasClassifierBase`).
 
     Attributes
     ----------
@@ -357,6 +364,7 @@ class QRNNClassifier(_SequenceClassifier):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distribution=None,
     ):
         super().__init__(
             epochs=epochs,
@@ -375,6 +383,7 @@ class QRNNClassifier(_SequenceClassifier):
             verbose=verbose,
             random_state=random_state,
             warm_start=warm_start,
+            distribution=distribution,
         )
         self.units = units
         self.n_layers = n_layers
@@ -522,6 +531,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distribution=None,
     ):
         super().__init__(
             epochs=epochs,
@@ -540,6 +550,7 @@ class DCQRNNClassifier(_SequenceClassifier):
             verbose=verbose,
             random_state=random_state,
             warm_start=warm_start,
+            distribution=distribution,
         )
         self.growth_rate = growth_rate
         self.block_layers = block_layers

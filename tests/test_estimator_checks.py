@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skqrnn import DenseNetClassifier
+from skqrnn import DCQRNNClassifier, DenseNetClassifier, QRNNClassifier
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,6 +46,18 @@ FAST_DENSENET = DenseNetClassifier(
     epochs=40, batch_size=512, learning_rate=0.03, random_state=0,
 )
 
+# The checks give 2-D X only, so they run the sequence models' video-level
+# path (one step per vector, the default timesteps): the same estimator code,
+# with the recurrence over a one-step sequence.
+FAST_QRNN = QRNNClassifier(
+    units=16, input_batchnorm=False, dropout=0.0, epochs=40, batch_size=512,
+    learning_rate=0.03, random_state=0,
+)
+FAST_DCQRNN = DCQRNNClassifier(
+    growth_rate=8, block_layers=(1,), input_batchnorm=False, dropout=0.0, epochs=40,
+    batch_size=512, learning_rate=0.03, random_state=0,
+)
+
 EXPECTED_FAILED = {
     "check_sample_weight_equivalence_on_dense_data": (
         "sample_weight scales each sample's loss, but batch normalization computes its "
@@ -56,6 +68,7 @@ EXPECTED_FAILED = {
 }
 
 
-@parametrize_with_checks([FAST_DENSENET], expected_failed_checks=lambda est: EXPECTED_FAILED)
+@parametrize_with_checks([FAST_DENSENET, FAST_QRNN, FAST_DCQRNN],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
