@@ -187,7 +187,11 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
       and the last are left of unknown size (sequences of any length).
     - ``_make_optimizer(self) -> keras.optimizers.Optimizer``.
     - ``_build_keras_model(self, X) -> keras.Model`` (compiled): the whole
-      assembly, for networks that do not fit the body + head pattern.
+      assembly, for networks that do not fit the body + head pattern. A new
+      network's output ``Dense`` layer named ``"logits"`` starts with its
+      bias at the training prior (log-odds of each label's frequency, or log
+      class frequencies), so that thousands of rare labels do not cost the
+      first epochs.
 
     Fitted attributes a subclass adds must end with ``_`` and hold JSON-able
     values or NumPy arrays so that :meth:`save` can store them.
@@ -635,7 +639,11 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         callbacks = self._make_callbacks(val, partial)
         seed = self._seed()
         with _seeded(seed), distribution_scope(self, X, val):
-            model = self._build_keras_model(X) if reset else self.model_
+            if reset:
+                model = self._build_keras_model(X)
+                _init_output_bias(model, Y, self.n_outputs_)
+            else:
+                model = self.model_
             start = 0 if reset else self.n_iter_
             history = model.fit(
                 **_fit_inputs(X, Y, weights, self.batch_size, shuffle=True, seed=seed),
@@ -1074,6 +1082,32 @@ def _validation_inputs(val, batch_size):
     if sp.issparse(Y):
         return _DensifyingBatches(X, Y, None, batch_size, shuffle=False, seed=None)
     return (X, Y)
+
+
+def _init_output_bias(model, Y, n_outputs):
+    """Start the output layer at the training prior (when it is named "logits").
+
+    Sigmoid outputs start at the log-odds of each label's (smoothed)
+    frequency, softmax outputs at the log class frequencies. With thousands
+    of rare labels the network otherwise spends its first epochs only
+    learning that every label is unlikely.
+    """
+    try:
+        head = model.get_layer("logits")
+    except ValueError:
+        return
+    if not getattr(head, "use_bias", False):
+        return
+    n = Y.shape[0]
+    if Y.ndim == 1:  # multiclass codes
+        counts = np.bincount(Y, minlength=n_outputs)
+        bias = np.log((counts + 1.0) / (n + n_outputs))
+    else:
+        positives = np.asarray(Y.sum(axis=0), dtype=np.float64).ravel()
+        prior = (positives + 0.5) / (n + 1.0)
+        bias = np.log(prior) - np.log1p(-prior)
+    kernel, _ = head.get_weights()
+    head.set_weights([kernel, bias.astype(np.float32)])
 
 
 def _predict(model, X, batch_size):

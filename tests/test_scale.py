@@ -298,6 +298,31 @@ def test_early_stopping_on_streamed_val_gap(shards):
     assert len(clf.history_["val_gap"]) == clf.n_iter_
 
 
+def test_random_state_holds_while_other_threads_use_random(shards):
+    """Another thread drawing from Python's random (as a Dask worker's event loop
+    does) during fit does not change the network a random_state builds."""
+    import random
+    import threading
+
+    X, y = shards["X"][:128], shards["y"][:128]
+    params = dict(TINY, epochs=1)
+    quiet = DenseNetClassifier(**params).fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    noisy_thread = threading.Thread(target=draw)
+    noisy_thread.start()
+    try:
+        noisy = DenseNetClassifier(**params).fit(X, y).predict_proba(X)
+    finally:
+        stop.set()
+        noisy_thread.join()
+    np.testing.assert_array_equal(noisy, quiet)
+
+
 # ----------------------------------------------------------------- distribution
 def test_distribution_param_errors_and_scope(shards):
     from skqrnn._distribution import distribution_scope
