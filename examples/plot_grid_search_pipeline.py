@@ -7,6 +7,8 @@ skqrnn estimators are ordinary scikit-learn estimators: put them in a
 :class:`~sklearn.model_selection.GridSearchCV`, scored by Google's metrics.
 """
 
+import os
+
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -15,13 +17,21 @@ from skqrnn import DenseNetClassifier
 from skqrnn.datasets import load_yt8m_sample
 from skqrnn.metrics import gap_scorer, hit_at_one_scorer
 
-X, y = load_yt8m_sample(return_X_y=True)
-X, y = X[:800], y[:800]
+# SKQRNN_EXAMPLE_FAST=1 (set by the test suite) trains smaller networks for fewer epochs.
+FAST = os.environ.get("SKQRNN_EXAMPLE_FAST") == "1"
 
-pipe = make_pipeline(StandardScaler(), DenseNetClassifier(epochs=5, random_state=0))
+X, y = load_yt8m_sample(return_X_y=True)
+X, y = X[:400 if FAST else 800], y[:400 if FAST else 800]
+
+small = dict(stem_units=64, block_layers=(1,)) if FAST else {}
+pipe = make_pipeline(StandardScaler(),
+                     DenseNetClassifier(epochs=2 if FAST else 5, random_state=0, **small))
+grid = {"densenetclassifier__growth_rate": [32, 64], "densenetclassifier__dropout": [0.3, 0.5]}
+if FAST:
+    grid = {"densenetclassifier__dropout": [0.3, 0.5]}
 search = GridSearchCV(
     pipe,
-    {"densenetclassifier__growth_rate": [32, 64], "densenetclassifier__dropout": [0.3, 0.5]},
+    grid,
     scoring={"gap": gap_scorer, "hit@1": hit_at_one_scorer},
     refit="gap",
     cv=2,
