@@ -22,7 +22,7 @@ from skqrnn.metrics import YT8MEvaluator, global_average_precision
 
 # SKQRNN_EXAMPLE_FAST=1 (set by the test suite) trains a smaller DenseNet for fewer epochs.
 FAST = os.environ.get("SKQRNN_EXAMPLE_FAST") == "1"
-EPOCHS = 2 if FAST else 10
+EPOCHS = 2 if FAST else 20
 SMALL = dict(stem_units=128, growth_rate=32, block_layers=(2,)) if FAST else {}
 
 shards = sample_paths()
