@@ -490,6 +490,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         """
         raise NotImplementedError(f"{type(self).__name__} must implement _build_body(x).")
 
+    def _head_regularizer(self):
+        """Weight regularizer of the output layer (None: not regularized)."""
+        return None
+
     def _make_optimizer(self):
         opt = self.optimizer
         if isinstance(opt, keras.optimizers.Optimizer):
@@ -515,7 +519,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         multiclass = self._target_type != _MULTILABEL and self.n_outputs_ > 1
         # The head is float32 even under a mixed-precision policy: saturated
         # float16 sigmoids would make the loss and the clipping meaningless.
-        logits = keras.layers.Dense(self.n_outputs_, dtype="float32", name="logits")(features)
+        logits = keras.layers.Dense(self.n_outputs_, dtype="float32", name="logits",
+                                    kernel_regularizer=self._head_regularizer())(features)
         outputs = keras.layers.Activation(
             "softmax" if multiclass else "sigmoid", dtype="float32", name="probabilities"
         )(logits)

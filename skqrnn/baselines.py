@@ -26,7 +26,9 @@ class LogisticClassifier(KerasClassifierBase):
     Parameters
     ----------
     l2 : float, default=1e-8
-        L2 penalty on the weights (the starter code's ``l2_penalty``).
+        L2 penalty on the layer's weights, added to the loss (the starter
+        code's ``l2_penalty``; skqrnn's loss is averaged over labels where
+        the starter code sums it, so the same value regularizes more here).
     epochs : int, default=20
         Passes over the training data per ``fit``.
     learning_rate : float, default=1e-3
@@ -48,14 +50,14 @@ class LogisticClassifier(KerasClassifierBase):
                  optimizer="adam", validation_split=0.0, early_stopping=False, patience=5,
                  monitor="val_loss", restore_best_weights=True, callbacks=None,
                  class_weight=None, threshold=0.5, top_k=None, verbose=0, random_state=None,
-                 warm_start=False):
+                 warm_start=False, distribution=None):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             optimizer=optimizer, validation_split=validation_split,
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
-            random_state=random_state, warm_start=warm_start,
+            random_state=random_state, warm_start=warm_start, distribution=distribution,
         )
         self.l2 = l2
 
@@ -64,12 +66,11 @@ class LogisticClassifier(KerasClassifierBase):
         _check_real(self, "l2", 0.0, None)
 
     def _build_body(self, x):
-        # The base's output layer is the logistic regression itself; the L2
-        # penalty is added on the features' side as an activity-free weight
-        # penalty would need the head, so it regularizes the inputs' scale.
-        return keras.layers.Identity(name="identity")(x) if not self.l2 else (
-            keras.layers.ActivityRegularization(l2=self.l2, name="l2")(x)
-        )
+        # The base's output layer is the logistic regression itself.
+        return x
+
+    def _head_regularizer(self):
+        return keras.regularizers.L2(self.l2) if self.l2 else None
 
 
 class MLPBaselineClassifier(KerasClassifierBase):
@@ -107,14 +108,15 @@ class MLPBaselineClassifier(KerasClassifierBase):
                  batch_size=256, optimizer="adam", validation_split=0.0,
                  early_stopping=False, patience=5, monitor="val_loss",
                  restore_best_weights=True, callbacks=None, class_weight=None, threshold=0.5,
-                 top_k=None, verbose=0, random_state=None, warm_start=False):
+                 top_k=None, verbose=0, random_state=None, warm_start=False,
+                 distribution=None):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             optimizer=optimizer, validation_split=validation_split,
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
-            random_state=random_state, warm_start=warm_start,
+            random_state=random_state, warm_start=warm_start, distribution=distribution,
         )
         self.hidden_units = hidden_units
         self.dropout = dropout

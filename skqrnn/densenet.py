@@ -23,20 +23,28 @@ class DenseNetClassifier(KerasClassifierBase):
     block input and all earlier layer outputs, ``H_n = BN -> ReLU ->
     Dense(growth_rate)`` (with ``bottleneck``: ``BN -> ReLU -> Dense(4k) ->
     BN -> ReLU -> Dense(k)``); transitions between blocks ``BN -> ReLU ->
-    Dense(compression * width) -> Dropout``; a final ``BN -> ReLU ->
+    Dense(compression * width) -> Dropout``; a final ``BN -> ReLU -> BN ->
     Dropout``; and one sigmoid (multi-label) or softmax output layer.
 
-    The defaults (about 4.5M parameters for 1152 -> 3862) are tuned on real
-    YouTube-8M video-level features; see ``benchmarks/bench_densenet.py``.
+    The defaults (7.7M parameters for 1152 -> 3862, three quarters of them
+    in the 1536 x 3862 output layer) were chosen on validation shards of the
+    real YouTube-8M sample: what decides GAP there is the width the output
+    layer reads, more than depth (narrow deep configurations such as
+    ``block_layers=(4, 4, 4)`` with ``growth_rate=64`` scored 5 points
+    lower); see ``benchmarks/bench_densenet.py``.
 
     Parameters
     ----------
-    stem_units : int, default=512
+    stem_units : int or None, default=1024
         Width of the linear stem layer (the first block's input width).
-    growth_rate : int, default=64
+        ``None``: no stem; the first block reads the (normalized) input
+        features themselves, so they reach the output layer unchanged
+        through the dense connections.
+    growth_rate : int, default=256
         Units each layer of a block adds to the block's width (``k``).
-    block_layers : tuple of int, default=(4, 4, 4)
-        Number of layers in each dense block.
+    block_layers : tuple of int, default=(2,)
+        Number of layers in each dense block (e.g. ``(4, 4, 4)`` for three
+        blocks with transitions between them).
     bottleneck : bool, default=False
         Put a ``Dense(4 * growth_rate)`` bottleneck in front of each layer.
     compression : float, default=0.5
@@ -48,11 +56,11 @@ class DenseNetClassifier(KerasClassifierBase):
         Normalize the input features with batch normalization before the
         stem (useful for unscaled features; YouTube-8M's are roughly unit
         scale, and it still helps there).
-    epochs : int, default=30
+    epochs : int, default=20
         Passes over the training data per ``fit``.
     batch_size : int, default=256
         Samples per gradient step, and per prediction batch.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=2e-3
         Optimizer step size.
     optimizer : str, optimizer class or instance, default="adam"
         See :class:`~skqrnn.base.KerasClassifierBase`.
@@ -80,6 +88,9 @@ class DenseNetClassifier(KerasClassifierBase):
         Seed for initialization, dropout and shuffling.
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit``.
+    distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
+        Train and predict across several devices (see
+        :class:`~skqrnn.base.KerasClassifierBase`).
 
     Attributes
     ----------
@@ -137,16 +148,16 @@ class DenseNetClassifier(KerasClassifierBase):
     def __init__(
         self,
         *,
-        stem_units=512,
-        growth_rate=64,
-        block_layers=(4, 4, 4),
+        stem_units=1024,
+        growth_rate=256,
+        block_layers=(2,),
         bottleneck=False,
         compression=0.5,
         dropout=0.5,
         input_batchnorm=True,
-        epochs=30,
+        epochs=20,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         optimizer="adam",
         validation_split=0.0,
         early_stopping=False,
@@ -160,6 +171,7 @@ class DenseNetClassifier(KerasClassifierBase):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distribution=None,
     ):
         super().__init__(
             epochs=epochs,
@@ -178,6 +190,7 @@ class DenseNetClassifier(KerasClassifierBase):
             verbose=verbose,
             random_state=random_state,
             warm_start=warm_start,
+            distribution=distribution,
         )
         self.stem_units = stem_units
         self.growth_rate = growth_rate
@@ -189,7 +202,8 @@ class DenseNetClassifier(KerasClassifierBase):
 
     def _check_params(self):
         super()._check_params()
-        _check_int(self, "stem_units", 1)
+        if self.stem_units is not None:
+            _check_int(self, "stem_units", 1)
         _check_int(self, "growth_rate", 1)
         _check_real(self, "compression", 0.0, 1.0, low_inclusive=False)
         _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
@@ -210,8 +224,11 @@ class DenseNetClassifier(KerasClassifierBase):
         L = keras.layers
         if self.input_batchnorm:
             x = L.BatchNormalization(momentum=_BN_MOMENTUM, name="input_bn")(x)
-        h = L.Dense(self.stem_units, name="stem")(x)
-        width = self.stem_units
+        if self.stem_units is None:
+            h, width = x, x.shape[-1]
+        else:
+            h = L.Dense(self.stem_units, name="stem")(x)
+            width = self.stem_units
         for b, n_layers in enumerate(self.block_layers, 1):
             h = self._dense_block(h, n_layers, f"block{b}")
             width += n_layers * self.growth_rate
@@ -221,6 +238,10 @@ class DenseNetClassifier(KerasClassifierBase):
                 h = L.Dense(width, name=f"transition{b}_dense")(h)
                 h = L.Dropout(self.dropout, name=f"transition{b}_dropout")(h)
         h = self._bn_relu(h, "final")
+        # Normalize what the output layer reads, as the MLP baseline does
+        # (ReLU -> BN): measured +0.3 GAP points on the real sample's
+        # validation shards, and faster early epochs.
+        h = L.BatchNormalization(momentum=_BN_MOMENTUM, name="output_bn")(h)
         return L.Dropout(self.dropout, name="final_dropout")(h)
 
     def _dense_block(self, h, n_layers, name):

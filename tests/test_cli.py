@@ -174,3 +174,35 @@ def test_console_script_and_module_entry_points():
     if exe.exists():
         out = subprocess.run([str(exe), "train", "--help"], capture_output=True, text=True)
         assert out.returncode == 0 and "--param" in out.stdout
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_and_keeps_existing_results(tmp_path, capsys):
+    """``skqrnn demo --fast``: the README's main job, shrunk for CI, through the CLI."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--fast", "--quiet", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Wrote to {out}" in printed and "GAP@20" in printed
+    rows = json.loads((out / "results.json").read_text())
+    models = {r["model"] for r in rows}
+    assert {"DenseNetClassifier", "QRNNClassifier", "DCQRNNClassifier",
+            "logistic (Google starter)"} <= models
+    for r in rows:
+        assert 0.0 <= r["gap"] <= 1.0 and 0.0 <= r["hit_at_one"] <= 1.0
+    with open(out / "results.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+    with open(out / "submission.csv", newline="") as f:
+        sub = list(csv.reader(f))
+    assert sub[0] == ["VideoId", "LabelConfidencePairs"]
+    assert len(sub[1:]) == len(load_yt8m(sample_paths()[-1:]).ids)
+    assert len(sub[1].split()) == 40  # top 20 (label, score) pairs
+    assert (out / "demo.png").stat().st_size > 10_000
+    from skqrnn.base import load_model
+
+    saved = sorted((out / "models").glob("*.keras"))
+    assert saved and all(load_model(p).n_iter_ >= 1 for p in saved)
+    # A second run into the same folder refuses to overwrite the results.
+    before = (out / "results.json").read_bytes()
+    assert main(["demo", "--fast", "--quiet", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "results.json").read_bytes() == before
