@@ -99,15 +99,27 @@ Reading
   training process on the same two busy cores); in the first run it was as
   fast at 1 and 4 shards (0.20 vs 0.23 s/1k) and 1.3x slower at 16. The first epoch adds
   a fixed ~7-10 s of XLA compilation (whatever the data size).
-- **Streamed memory is nearly, not perfectly, flat.** In memory the peak
-  grows with the data (+320 MB for 1 -> 16 shards: 110 MB of float32
-  features, the labels and their dense float32 copies). Streamed, the peak
-  grows by ~10 MB from 1 to 4 shards, but by another ~100-160 MB at 16 shards
-  and ~190 MB at 32 shards (48,000 videos), i.e. ~4 KB per video, and VmRSS
-  still rises from epoch 1 to epoch 3 at 32 shards. That is far below the
-  in-memory growth but is not a bounded working set; where it comes from
-  (Keras/JAX per-step state, allocator fragmentation with many batches, or
-  the stream path) is NOT established by this benchmark -- see the report.
+- **Streamed memory is bounded; in-memory memory grows.** In memory the
+  peak grows with the data (+320 MB for 1 -> 16 shards: 110 MB of float32
+  features, the labels and their dense float32 copies), and would keep
+  growing. Streamed, the peak is 699-704 MB at 1 shard, 709-788 MB at 4,
+  739 MB at 8, 811-873 MB at 16 and 890 MB at 32 shards (48,000 videos):
+  it rises over the first few dozen optimizer steps and then stays within
+  the run-to-run noise of this shared machine (+-60 MB), i.e. not flat from
+  the very first row, but not proportional to the data either (32x the
+  data, +190 MB; in memory 16x the data gave +320 MB). Where the rise comes
+  from was checked with two probes (04:02-04:06, load 6.3-7.9, not part of
+  this script): (1) ``iter_yt8m`` alone over the 32 shards, 3 passes, no
+  training: VmHWM 76/78/80 MB after passes 1/2/3 -- the reader is flat;
+  (2) plain Keras 3.15 (no skqrnn) ``model.fit`` on a
+  ``keras.utils.PyDataset`` returning one fixed 256-video batch, a network
+  of the same shape, 3 epochs of 6/60/188/564 steps: VmHWM 555/780/757/743 MB
+  -- the same ~+200 MB, reached within 60 steps and then bounded. So the
+  growth is Keras/JAX's per-step working set warming up (the 1-shard row
+  has only 6 steps per epoch), not a leak in skqrnn's stream path. Caveat:
+  at 32 shards VmRSS still crept up from epoch 1 to 3 (821/875/890 MB);
+  only 3 epochs were measured, so a slow creep over many epochs is not
+  ruled out by these figures.
 - **Dask on 2 cores costs time.** Every fit here is CPU-bound and JAX
   already uses both cores inside one process, so two parallel fits only
   oversubscribe them: loky n_jobs=2 was 0.82x and Dask 0.64x the speed of
