@@ -114,6 +114,8 @@ def main(argv=None):
                         help="4 training shards, 2 epochs: checks the script, not the models")
     parser.add_argument("--seeds", type=int, default=3,
                         help="fit every model with seeds 0..N-1; report means (GAP +- sd)")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="only these rows (e.g. 'MLP 2048'); default: all")
     args = parser.parse_args(argv)
 
     shards = sorted(args.data.glob("validate*.tfrecord"))
@@ -135,6 +137,8 @@ def main(argv=None):
               for name, (cls, params) in BASELINES.items()}
     models["DenseNet (defaults)"] = lambda seed: DenseNetClassifier(**quick, random_state=seed)
     for name, make in models.items():
+        if args.models and name not in args.models:
+            continue
         runs = []
         for seed in range(args.seeds):
             runs.append(_fit_and_score(name, make(seed), train, test))

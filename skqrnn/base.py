@@ -56,6 +56,14 @@ _METADATA_FORMAT = 1
 _MULTILABEL = "multilabel-indicator"
 
 
+#: Batch-normalization momentum of skqrnn's networks (PyTorch's 0.1 in
+#: Keras's convention): the moving statistics used at prediction time settle
+#: within tens of steps; Keras's default 0.99 needs hundreds, more than a
+#: small training set gives (1,500 videos are 6 steps per epoch), and
+#: predictions made with unsettled statistics are poor.
+BN_MOMENTUM = 0.9
+
+
 class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     """Base class of skqrnn's Keras classifiers (scikit-learn estimators).
 
@@ -646,7 +654,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         with _seeded(seed), distribution_scope(self, X, val):
             if reset:
                 model = self._build_keras_model(X)
-                _init_output_bias(model, Y, self.n_outputs_)
+                _init_output_bias(model, Y, self.n_outputs_, weights)
             else:
                 model = self.model_
             start = 0 if reset else self.n_iter_
@@ -1089,13 +1097,15 @@ def _validation_inputs(val, batch_size):
     return (X, Y)
 
 
-def _init_output_bias(model, Y, n_outputs):
+def _init_output_bias(model, Y, n_outputs, weights=None):
     """Start the output layer at the training prior (when it is named "logits").
 
     Sigmoid outputs start at the log-odds of each label's (smoothed)
-    frequency, softmax outputs at the log class frequencies. With thousands
-    of rare labels the network otherwise spends its first epochs only
-    learning that every label is unlikely.
+    frequency, softmax outputs at the log class frequencies, both counted
+    with the training weights (sample and class weights) when there are any,
+    so that the start is the prior of the loss being minimized. With
+    thousands of rare labels the network otherwise spends its first epochs
+    only learning that every label is unlikely.
     """
     try:
         head = model.get_layer("logits")
@@ -1103,13 +1113,16 @@ def _init_output_bias(model, Y, n_outputs):
         return
     if not getattr(head, "use_bias", False):
         return
-    n = Y.shape[0]
+    w = np.ones(Y.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    # Smoothing of half a (mean-weight) sample keeps unseen labels finite.
+    n, unit = w.sum(), max(w.mean(), 1e-12)
     if Y.ndim == 1:  # multiclass codes
-        counts = np.bincount(Y, minlength=n_outputs)
-        bias = np.log((counts + 1.0) / (n + n_outputs))
+        counts = np.bincount(Y, weights=w, minlength=n_outputs)
+        bias = np.log((counts + unit) / (n + unit * n_outputs))
     else:
-        positives = np.asarray(Y.sum(axis=0), dtype=np.float64).ravel()
-        prior = (positives + 0.5) / (n + 1.0)
+        positives = np.asarray(Y.T @ w if not hasattr(Y, "tocsr") else Y.T.dot(w),
+                               dtype=np.float64).ravel()
+        prior = (positives + 0.5 * unit) / (n + unit)
         bias = np.log(prior) - np.log1p(-prior)
     kernel, _ = head.get_weights()
     head.set_weights([kernel, bias.astype(np.float32)])

@@ -11,7 +11,7 @@ same metrics, same persistence.
 
 import keras
 
-from .base import KerasClassifierBase, _check_int, _check_real
+from .base import BN_MOMENTUM, KerasClassifierBase, _check_int, _check_real
 
 __all__ = ["LogisticClassifier", "MLPBaselineClassifier"]
 
@@ -130,7 +130,7 @@ class MLPBaselineClassifier(KerasClassifierBase):
         _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
 
     def _build_body(self, x):
-        x = keras.layers.BatchNormalization(name="input_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")(x)
         x = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")(x)
-        x = keras.layers.BatchNormalization(name="hidden_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="hidden_bn")(x)
         return keras.layers.Dropout(self.dropout, name="dropout")(x)

@@ -4,14 +4,11 @@ import numbers
 
 import keras
 
+from .base import BN_MOMENTUM as _BN_MOMENTUM
 from .base import KerasClassifierBase, _check_int, _check_real
 
 __all__ = ["DenseNetClassifier"]
 
-#: Batch-normalization momentum (PyTorch's 0.1 in Keras's convention): the
-#: moving statistics used at prediction time settle within tens of steps;
-#: Keras's default 0.99 needs hundreds, more than small data sets give.
-_BN_MOMENTUM = 0.9
 
 
 class DenseNetClassifier(KerasClassifierBase):

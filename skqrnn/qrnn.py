@@ -14,7 +14,7 @@ import numbers
 import keras
 import numpy as np
 
-from .base import KerasClassifierBase, _check_int, _check_real
+from .base import BN_MOMENTUM, KerasClassifierBase, _check_int, _check_real
 from .layers import QRNN, Dequantize
 from .layers.readout import AttentionPooling, FrameMask, TemporalReadout
 from .preprocessing import padding_value
@@ -174,7 +174,7 @@ class _SequenceClassifier(KerasClassifierBase):
     def _input_norm(self, x, mask):
         if not self.input_batchnorm:
             return x
-        return keras.layers.BatchNormalization(name="input_bn")(x, mask=mask)
+        return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")(x, mask=mask)
 
 
 _SHARED_PARAMS_DOC = """
@@ -350,7 +350,7 @@ class QRNNClassifier(_SequenceClassifier):
         scan="auto",
         epochs=20,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         optimizer="adam",
         validation_split=0.0,
         early_stopping=False,
@@ -517,7 +517,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         scan="auto",
         epochs=20,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=2e-3,
         optimizer="adam",
         validation_split=0.0,
         early_stopping=False,
@@ -599,14 +599,14 @@ class DCQRNNClassifier(_SequenceClassifier):
             h = L.Concatenate(name=f"block{b}_output")(features)
             width += n_layers * self.growth_rate
             if b < len(self.block_layers):
-                h = L.BatchNormalization(name=f"transition{b}_bn")(h, mask=mask)
+                h = L.BatchNormalization(momentum=BN_MOMENTUM, name=f"transition{b}_bn")(h, mask=mask)
                 h = L.ReLU(name=f"transition{b}_relu")(h)
                 if self.compression < 1.0:
                     width = max(1, int(self.compression * width))
                     h = L.Dense(width, name=f"transition{b}_dense")(h)
                 h = L.Dropout(self.dropout, name=f"transition{b}_dropout")(h)
         h = self._readout(h, mask)
-        h = L.BatchNormalization(name="final_bn")(h)
+        h = L.BatchNormalization(momentum=BN_MOMENTUM, name="final_bn")(h)
         h = L.ReLU(name="final_relu")(h)
         return L.Dropout(self.dropout, name="final_dropout")(h)
 

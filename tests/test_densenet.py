@@ -18,7 +18,8 @@ from skqrnn import DenseNetClassifier
 from skqrnn.base import KerasClassifierBase, load_model
 from skqrnn.metrics import get_scorer, global_average_precision, hit_at_k
 
-from test_base import jax_compilation_cache  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.usefixtures("jax_compilation_cache")
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yt8m-2018-video-sample"
 
@@ -87,7 +88,7 @@ def test_parameter_count_matches_the_architecture(fitted):
         if b == 0:
             expected += width * bn + dense(width, width // 2)
             width //= 2
-    expected += width * bn + dense(width, 4)
+    expected += 2 * width * bn + dense(width, 4)  # final BN -> ReLU -> BN, then the output
     assert fitted.model_.count_params() == expected
 
 
@@ -101,9 +102,10 @@ def test_bottleneck_and_compression():
 
 def test_default_model_is_light_on_youtube8m_shapes():
     model = build(DenseNetClassifier(), 1152, 3862)
-    # "a few million parameters": below Google's 4.45M logistic model's size x2.
-    assert 2e6 < model.count_params() < 6e6
-    assert model.get_layer("logits").input.shape[-1] <= 1024
+    # "a few million parameters": under twice Google's 4.45M-parameter logistic
+    # model and under the 10.3M of the one-hidden-layer MLP baseline it must beat.
+    assert 2e6 < model.count_params() < 2 * 4.45e6
+    assert model.get_layer("logits").input.shape[-1] <= 1536
 
 
 def test_learns_a_nonlinear_multilabel_problem(data, fitted):

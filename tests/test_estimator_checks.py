@@ -6,34 +6,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skqrnn import DCQRNNClassifier, DenseNetClassifier, QRNNClassifier
 
 
-@pytest.fixture(scope="module", autouse=True)
-def jax_compilation_cache(tmp_path_factory):
-    """Share compiled networks between the checks' many fits of one architecture.
-
-    Each fit builds a new Keras model, which JAX would compile again; with a
-    persistent compilation cache, a network of the same architecture and
-    input shape is compiled once per test run. The previous setting is
-    restored afterwards.
-    """
-    import keras
-
-    if keras.backend.backend() != "jax":
-        yield
-        return
-    import jax
-    from jax.experimental.compilation_cache import compilation_cache as cc
-
-    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
-             "jax_persistent_cache_min_entry_size_bytes")
-    old = {name: getattr(jax.config, name) for name in names}
-    cc.reset_cache()
-    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("jax_cache")))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    yield
-    cc.reset_cache()
-    for name, value in old.items():
-        jax.config.update(name, value)
+pytestmark = pytest.mark.usefixtures("jax_compilation_cache")
 
 
 # Small and fast: the checks fit about a hundred times on tiny data sets, and
