@@ -200,7 +200,8 @@ def _plot(rows, curves, path):
         if history.get("loss"):
             ax2.plot(np.arange(1, len(history["loss"]) + 1), history["loss"], label=name)
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel("training loss (binary cross-entropy)")
+    ax2.set_ylabel("training loss (binary cross-entropy, log scale)")
+    ax2.set_yscale("log")  # 3862-label and 100-label losses differ by 10x
     ax2.set_title("Learning curves (final fits)", fontsize=9)
     ax2.legend(fontsize=7)
     fig.tight_layout()
