@@ -553,6 +553,8 @@ def test_memory_stays_flat_over_50_fits():
     for _ in range(50):
         clone(est).fit(X, Y).predict_proba(X)
     grown = _rss_mib() - start
-    # One fitted estimator is ~0.1 MiB of weights plus its compiled functions;
-    # a leak of models would grow by tens of MiB over 50 fits.
-    assert grown < 40, f"resident memory grew by {grown:.1f} MiB over 50 fits"
+    # Measured: keeping every fitted estimator alive (a leak of the models and
+    # their compiled functions) grows RSS by ~225 MiB over 50 such fits;
+    # without a leak, the allocator still grows in steps of ~17 MiB, 24-50 MiB
+    # over 50 fits in all.
+    assert grown < 80, f"resident memory grew by {grown:.1f} MiB over 50 fits"

@@ -195,7 +195,7 @@ def test_demo_runs_end_to_end_and_keeps_existing_results(tmp_path, capsys):
         sub = list(csv.reader(f))
     assert sub[0] == ["VideoId", "LabelConfidencePairs"]
     assert len(sub[1:]) == len(load_yt8m(sample_paths()[-1:]).ids)
-    assert len(sub[1].split()) == 40  # top 20 (label, score) pairs
+    assert len(sub[1][1].split()) == 40  # top 20 (label, score) pairs
     assert (out / "demo.png").stat().st_size > 10_000
     from skqrnn.base import load_model
 
