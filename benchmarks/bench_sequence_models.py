@@ -46,9 +46,14 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     three-seed run gave logistic 0.5743, MLP 0.6050 +- 0.0015, DenseNet
     0.6028 +- 0.0016)
 
-    model   GAP@20  Hit@1   PERR    params     size MB  fit s
-    dcQRNN  0.6095  0.7168  0.5826  6,386,454  76.7     156
-    QRNN    0.5913  0.7098  0.5772  3,756,822  45.1     77
+    model     GAP@20  Hit@1   PERR    params      size MB  fit s
+    dcQRNN    0.6095  0.7168  0.5826   6,386,454  76.7     156
+    QRNN      0.5913  0.7098  0.5772   3,756,822  45.1     77
+    # the same split, seed 0, from bench_densenet.py's run 20 minutes
+    # earlier (same code; ``--part video`` runs all five in one table)
+    DenseNet  0.6007                   7,733,014  92.8     188
+    MLP       0.6055                  10,287,382  123.5    216
+    logistic  0.5742                   4,452,886  53.5     150
 
     Frame level, synthetic YouTube-8M format: 1200 train / 400 test videos,
     30-60 uint8 frames of 1152 features, 100 classes of which 16 order
