@@ -433,9 +433,7 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
                 # In-memory fit starts the output layer at the label prior of
                 # all samples; a stream's is unknown before it is read, so the
                 # first batch estimates it.
-                init_bias = getattr(base, "_init_output_bias", None)
-                if init_bias is not None:
-                    init_bias(model, Y0, est.n_outputs_)
+                base._init_output_bias(model, Y0, est.n_outputs_)
             else:
                 model = est.model_
             start = 0 if reset else est.n_iter_
