@@ -1120,8 +1120,7 @@ def _init_output_bias(model, Y, n_outputs, weights=None):
         counts = np.bincount(Y, weights=w, minlength=n_outputs)
         bias = np.log((counts + unit) / (n + unit * n_outputs))
     else:
-        positives = np.asarray(Y.T @ w if not hasattr(Y, "tocsr") else Y.T.dot(w),
-                               dtype=np.float64).ravel()
+        positives = np.asarray(Y.T @ w, dtype=np.float64).ravel()  # dense or sparse Y
         prior = (positives + 0.5 * unit) / (n + unit)
         bias = np.log(prior) - np.log1p(-prior)
     kernel, _ = head.get_weights()
