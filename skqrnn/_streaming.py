@@ -355,7 +355,6 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
     (see the module docstring) and ``y`` and ``sample_weight`` must be None
     (they come in the batches).
     """
-    from . import base
     from .base import _MULTILABEL, _ValidationGAP, _seeded
 
     name = type(est).__name__
@@ -429,11 +428,10 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
         with distribution_scope(est, validation=val_arrays) as dist:
             shards = batch_shards(dist)
             if reset:
-                model = est._build_keras_model(X0)
                 # In-memory fit starts the output layer at the label prior of
                 # all samples; a stream's is unknown before it is read, so the
                 # first batch estimates it.
-                base._init_output_bias(model, Y0, est.n_outputs_)
+                model = est._new_network(X0, Y0)
             else:
                 model = est.model_
             start = 0 if reset else est.n_iter_
@@ -451,12 +449,4 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
                 callbacks=callbacks,
                 verbose=est.verbose,
             )
-    logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    if reset:
-        est.history_ = logs
-    else:
-        for k, vals in logs.items():
-            est.history_.setdefault(k, []).extend(vals)
-    est.model_ = model
-    est.n_iter_ = start + len(logs.get("loss", []))
-    return est
+    return est._keep_fit_result(model, history, start, reset)

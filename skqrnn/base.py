@@ -652,11 +652,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         callbacks = self._make_callbacks(val, partial)
         seed = self._seed()
         with _seeded(seed), distribution_scope(self, X, val):
-            if reset:
-                model = self._build_keras_model(X)
-                _init_output_bias(model, Y, self.n_outputs_, weights)
-            else:
-                model = self.model_
+            model = self._new_network(X, Y, weights) if reset else self.model_
             start = 0 if reset else self.n_iter_
             history = model.fit(
                 **_fit_inputs(X, Y, weights, self.batch_size, shuffle=True, seed=seed),
@@ -666,6 +662,16 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 callbacks=callbacks,
                 verbose=self.verbose,
             )
+        return self._keep_fit_result(model, history, start, reset)
+
+    def _new_network(self, X, Y, weights=None):
+        """A new compiled network whose output layer starts at the training prior."""
+        model = self._build_keras_model(X)
+        _init_output_bias(model, Y, self.n_outputs_, weights)
+        return model
+
+    def _keep_fit_result(self, model, history, start, reset):
+        """Store the trained network, its per-epoch logs and the epoch count."""
         logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         if reset:
             self.history_ = logs
