@@ -12,7 +12,8 @@ densified); ``y_score`` is a dense real matrix of the same shape.
 
 How it is computed
 ------------------
-Rows are processed in chunks of about four million cells. Each video's
+Rows are processed in chunks of about two million cells, on up to four
+threads (numpy releases the GIL in every call that matters). Each video's
 top-k classes are found by a group-maximum prefilter and a partition of the
 few surviving cells (a full ``np.argpartition`` only for rows with ties),
 the labels of those k cells are gathered (for sparse ``y_true`` from the
@@ -38,7 +39,10 @@ This module does not import Keras.
 """
 
 import numbers
+import os
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -63,9 +67,13 @@ __all__ = [
     "get_scorer",
 ]
 
-# About this many score cells per chunk: argpartition's int64 index array of
-# a chunk is 8x this in bytes (32 MiB), whatever the full matrix's size.
-_CHUNK_CELLS = 1 << 22
+# About this many score cells per chunk (8 MiB of float32): small enough that
+# a chunk stays in the CPU cache between the passes over it, large enough that
+# numpy's per-call overhead does not show; argpartition's int64 index array
+# (rows with ties only) is 16 MiB, whatever the full matrix's size.
+_CHUNK_CELLS = 1 << 21
+# Threads that process chunks in parallel (never more than the CPUs).
+_MAX_THREADS = 4
 
 
 # ----------------------------------------------------------------------------
@@ -91,6 +99,7 @@ class _Labels:
     """
 
     def __init__(self, y_true):
+        self._local = threading.local()
         if sp.issparse(y_true):
             if y_true.ndim != 2:
                 raise ValueError(
@@ -144,16 +153,23 @@ class _Labels:
     def dense_chunk(self, start, stop):
         """Rows ``start:stop`` of a dense y_true as bool, after the 0/1 check."""
         block = self.dense[start:stop]
-        if block.dtype != bool:
+        if block.dtype == bool:
+            return block
+        if block.dtype.kind in "iu":
+            # One comparison: seen as unsigned, 0 and 1 are the values <= 1.
+            unsigned = block.view(f"u{block.dtype.itemsize}")
+            ok = unsigned <= 1
+        else:
             ok = (block == 0) | (block == 1)
-            if not ok.all():
-                r, c = np.argwhere(~ok)[0]
-                raise ValueError(
-                    "y_true must be a binary 0/1 indicator matrix; "
-                    f"y_true[{start + r}, {c}] is {block[r, c]!r}."
-                )
-            block = block == 1
-        return block
+        if not ok.all():
+            r, c = np.argwhere(~ok)[0]
+            raise ValueError(
+                "y_true must be a binary 0/1 indicator matrix; "
+                f"y_true[{start + r}, {c}] is {block[r, c]!r}."
+            )
+        if block.dtype.itemsize == 1 and block.dtype.kind in "iu":
+            return block.view(bool)  # bytes that are all 0 or 1 are valid bools
+        return block == 1
 
     def chunk_lookup(self, start, stop, idx):
         """Labels (bool) of cells ``(start + i, idx[i, j])`` of a sparse y_true.
@@ -166,9 +182,10 @@ class _Labels:
         lo, hi = np.searchsorted(self.keys, [start * c, stop * c])
         local = self.keys[lo:hi] - start * c
         size = (stop - start) * c
-        if getattr(self, "_scratch", None) is None or self._scratch.size < size:
-            self._scratch = np.zeros(size, dtype=bool)
-        scratch = self._scratch
+        # One scratch per thread: _scan runs chunks on several threads.
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None or scratch.size < size:
+            scratch = self._local.scratch = np.zeros(size, dtype=bool)
         scratch[local] = True
         flat = idx + (np.arange(stop - start) * c)[:, None]
         out = scratch[flat]
@@ -237,13 +254,39 @@ class _ScanResult:
                  "n_videos")
 
 
+def _n_threads(n_chunks):
+    """Worker threads for ``n_chunks`` chunks: one per CPU, at most 4.
+
+    The chunk work is numpy calls on arrays of thousands of rows, which
+    release the GIL, so threads scale on a memory-bound pass without copying
+    the score matrix to other processes.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(_MAX_THREADS, cpus, n_chunks))
+
+
+def _check_finite(block, start):
+    """Raise if ``block`` (rows ``start:`` of y_score) holds NaN or +-inf."""
+    bad = ~np.isfinite(block)
+    if bad.any():
+        r, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"y_score must be finite; y_score[{start + r}, {col}] is {block[r, col]!r}."
+        )
+
+
 def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
     """Pass over the rows in chunks, keeping each video's top ``keep`` cells.
 
     Returns the kept (score, label, class) triples as ``(n_videos, keep)``
-    arrays (in no particular order within a row), the per-class positive
-    counts, the number of videos with a positive among their top ``hit_k``
-    and, if ``perr``, the sum over videos of the precision at equal recall.
+    arrays (in no particular order within a row unless ``hit_k`` or
+    ``perr``), the per-class positive counts, the number of videos with a
+    positive among their top ``hit_k`` and, if ``perr``, the sum over videos
+    of the precision at equal recall. Chunks run on a few threads; the first
+    bad chunk in row order raises, as a sequential pass would.
     """
     n, c = score.shape
     keep = min(keep, c)
@@ -254,25 +297,20 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
     out.labels = np.empty((n, keep), dtype=bool)
     # int16 class ids make MAP's stable sort by class a radix sort.
     out.classes = np.empty((n, keep), dtype=np.int16 if c <= 2**15 else np.int64)
-    out.n_hits = 0
-    out.perr_sum = 0.0
-    class_counts = labels.class_counts
-    if class_counts is None:
-        class_counts = np.zeros(c, dtype=np.int64)
-    step = max(1, _CHUNK_CELLS // c)
-    for start in range(0, n, step):
+
+    def chunk(start):
+        """Top cells of rows start:start+step into ``out``; returns the
+        chunk's (hits, perr sum, class counts or None)."""
         stop = min(n, start + step)
         block = score[start:stop]
-        if not np.isfinite(block).all():
-            r, col = np.argwhere(~np.isfinite(block))[0]
-            raise ValueError(
-                "y_score must be finite; y_score"
-                f"[{start + r}, {col}] is {block[r, col]!r}."
-            )
+        _check_finite(block, start)
+        counts = None
         if labels.dense is not None:
             lab_block = labels.dense_chunk(start, stop)
-            n_pos = lab_block.sum(axis=1)
-            class_counts += lab_block.sum(axis=0)
+            # Positives per video: only PERR needs them.
+            n_pos = np.count_nonzero(lab_block, axis=1) if perr else None
+            # Column sums of the bytes: row-wise vector adds, no per-cell cast.
+            counts = np.add.reduce(lab_block.view(np.uint8), axis=0, dtype=np.int64)
         else:
             lab_block = None
             n_pos = labels.row_counts[start:stop]
@@ -281,28 +319,47 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
             need = max(need, int(n_pos.max()))
         need = min(need, c)
         if need == 0:
-            continue
+            return 0, 0.0, counts
         idx = _top_k_indices(block, need, labels, lab_block, start)
         top_scores = np.take_along_axis(block, idx, axis=1)
         if lab_block is not None:
             top_labels = np.take_along_axis(lab_block, idx, axis=1)
         else:
             top_labels = labels.chunk_lookup(start, stop, idx)
-        if perr or hit_k < need or keep < need:
+        # Order matters only for a prefix shorter than what was selected.
+        if perr or (hit_k and hit_k < need) or keep < need:
             idx, top_scores, top_labels = _sort_rows(idx, top_scores, top_labels)
         if keep:
             out.scores[start:stop] = top_scores[:, :keep]
             out.labels[start:stop] = top_labels[:, :keep]
             out.classes[start:stop] = idx[:, :keep]
-        if hit_k:
-            out.n_hits += int(top_labels[:, :hit_k].any(axis=1).sum())
+        hits = int(top_labels[:, :hit_k].any(axis=1).sum()) if hit_k else 0
+        perr_sum = 0.0
         if perr:
             # Precision among the top n_pos classes, counting only scores > 0.
             within = np.arange(need)[None, :] < n_pos[:, None]
             good = (top_labels & within & (top_scores > 0)).sum(axis=1)
             has = n_pos > 0
-            out.perr_sum += float(np.sum(good[has] / n_pos[has]))
-    out.class_counts = class_counts
+            perr_sum = float(np.sum(good[has] / n_pos[has]))
+        return hits, perr_sum, counts
+
+    step = max(1, _CHUNK_CELLS // c)
+    starts = range(0, n, step)
+    threads = _n_threads(len(starts))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(chunk, starts))
+    else:
+        parts = [chunk(start) for start in starts]
+    out.n_hits = sum(p[0] for p in parts)
+    out.perr_sum = sum(p[1] for p in parts)
+    if labels.class_counts is not None:
+        out.class_counts = labels.class_counts
+    else:
+        out.class_counts = np.zeros(c, dtype=np.int64)
+        for p in parts:
+            if p[2] is not None:
+                out.class_counts += p[2]
     return out
 
 
@@ -347,14 +404,17 @@ def _top_k_indices(block, k, labels, lab_block, start):
     t_next = np.partition(group_max, n_groups - k - 1, axis=1)[:, n_groups - k - 1]
     kept = group_max > t_next[:, None]
     rows = np.flatnonzero(np.count_nonzero(kept, axis=1) == k)
-    _, groups = np.nonzero(kept[rows])  # row-major: k groups per row
+    # Row-major: k groups per row (no copy of ``kept`` when every row has k).
+    _, groups = np.nonzero(kept if rows.size == r else kept[rows])
     base = rows.astype(np.int32) * np.int32(c)
     groups = groups.astype(np.int32).reshape(rows.size, k) + base[:, None]
     offsets = (n_groups * np.arange(w)).astype(np.int32)
-    flat = (groups[:, None, :] + offsets[None, :, None]).reshape(rows.size, w * k)
-    if body < c:  # the columns left over from the groups are always candidates
-        flat = np.concatenate([flat, base[:, None] + np.arange(body, c, dtype=np.int32)],
-                              axis=1)
+    # Flat indices of the candidates: the w cells of each kept group, then
+    # the columns left over from the groups (always candidates).
+    flat = np.empty((rows.size, w * k + c - body), dtype=np.int32)
+    np.add(groups[:, None, :], offsets[None, :, None],
+           out=flat[:, : w * k].reshape(rows.size, w, k))
+    flat[:, w * k:] = base[:, None] + np.arange(body, c, dtype=np.int32)
     cand = np.take(block.ravel(), flat)
     m = cand.shape[1]
     kth = np.partition(cand, m - k, axis=1)[:, m - k]
@@ -362,11 +422,13 @@ def _top_k_indices(block, k, labels, lab_block, start):
     exact = (np.count_nonzero(top, axis=1) == k) & (t_next[rows] < kth)
     idx = np.empty((r, k), dtype=np.intp)
     good = rows[exact]
+    if good.size == r:  # the usual case: no row needs the exact path
+        idx[:] = flat[top].reshape(r, k) - base[:, None]
+        return idx
     idx[good] = flat[exact][top[exact]].reshape(good.size, k) - base[exact][:, None]
-    if good.size < r:
-        rest = np.setdiff1d(np.arange(r), good, assume_unique=True)
-        sub_lab = lab_block[rest] if lab_block is not None else None
-        idx[rest] = _top_k_exact(block[rest], k, labels, sub_lab, start, rows=rest)
+    rest = np.setdiff1d(np.arange(r), good, assume_unique=True)
+    sub_lab = lab_block[rest] if lab_block is not None else None
+    idx[rest] = _top_k_exact(block[rest], k, labels, sub_lab, start, rows=rest)
     return idx
 
 

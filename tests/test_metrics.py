@@ -186,6 +186,41 @@ def test_chunked_scan_equals_single_chunk(monkeypatch):
     assert _ours_all(sp.csr_matrix(y), s, 5) == pytest.approx(full, rel=1e-12)
 
 
+def test_threaded_chunks_equal_one_thread_and_report_first_bad_cell(monkeypatch):
+    y, s = _data(97, 13, seed=3)
+    monkeypatch.setattr(M, "_CHUNK_CELLS", 13 * 4)
+    monkeypatch.setattr(M, "_n_threads", lambda n_chunks: 1)
+    one = _ours_all(sp.csr_matrix(y), s, 5)
+    monkeypatch.setattr(M, "_n_threads", lambda n_chunks: min(3, n_chunks))
+    assert _ours_all(sp.csr_matrix(y), s, 5) == pytest.approx(one, rel=1e-12)
+    assert _ours_all(y, s, 5) == pytest.approx(one, rel=1e-12)
+    # Two bad chunks: the error names the first bad cell in row order, as a
+    # sequential pass would, whichever thread finishes first.
+    bad = s.copy()
+    bad[90, 1] = np.nan
+    bad[41, 7] = np.inf
+    for _ in range(3):
+        with pytest.raises(ValueError, match=r"y_score\[41, 7\]"):
+            global_average_precision(y, bad)
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.uint8, np.int64, np.float32])
+def test_dense_y_true_of_any_dtype_gives_the_same_metrics(dtype):
+    y, s = _data(40, 9, seed=5)
+    expected = _ours_all(y.astype(bool), s, 5)
+    assert _ours_all(y.astype(dtype), s, 5) == pytest.approx(expected, rel=1e-12)
+    if dtype is not bool:
+        bad = y.astype(dtype)
+        bad[6, 4] = 2
+        with pytest.raises(ValueError, match=r"binary 0/1.*y_true\[6, 4\]"):
+            global_average_precision(bad, s)
+    if np.issubdtype(dtype, np.signedinteger) or dtype is np.float32:
+        bad = y.astype(dtype)
+        bad[3, 2] = -1  # seen as unsigned this is the largest value, still rejected
+        with pytest.raises(ValueError, match=r"binary 0/1.*y_true\[3, 2\]"):
+            mean_average_precision(bad, s)
+
+
 # ---------------------------------------------------------------- bad input
 
 
