@@ -42,18 +42,18 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     dcQRNN, 8 steps x 8                 0.9088    20
 
     Video level, real YouTube-8M sample: train 4731 / test 1158 videos,
-    default parameters (same split as benchmarks/bench_densenet.py, whose
-    three-seed run gave logistic 0.5743, MLP 0.6050 +- 0.0015, DenseNet
-    0.6028 +- 0.0016)
+    default parameters, three seeds (``--part video --seeds 3 --models
+    dcQRNN QRNN``, quiet machine, 2026-11-26 07:09-07:12 UTC; same split as
+    benchmarks/bench_densenet.py, whose three-seed run 10 minutes earlier
+    gave logistic 0.5743, MLP 0.6045 +- 0.0015, DenseNet 0.6028 +- 0.0016)
 
-    model     GAP@20  Hit@1   PERR    params      size MB  fit s
-    dcQRNN    0.6095  0.7168  0.5826   6,386,454  76.7     156
-    QRNN      0.5913  0.7098  0.5772   3,756,822  45.1     77
-    # the same split, seed 0, from bench_densenet.py's run 20 minutes
-    # earlier (same code; ``--part video`` runs all five in one table)
-    DenseNet  0.6007                   7,733,014  92.8     188
-    MLP       0.6055                  10,287,382  123.5    216
-    logistic  0.5742                   4,452,886  53.5     150
+    model   GAP@20           Hit@1   PERR    params     size MB  fit s
+    dcQRNN  0.6079 +-0.0028  0.7110  0.5751  6,386,454  76.7     49
+    QRNN    0.5925 +-0.0014  0.7136  0.5801  3,756,822  45.1     24
+    # from bench_densenet.py's run (the table's other rows)
+    DenseNet  0.6028 +-0.0016  0.7029  0.5689  7,733,014  92.8   60
+    MLP       0.6045 +-0.0015  0.7199  0.5802  10,287,382 123.5  88
+    logistic  0.5743 +-0.0006  0.7029  0.5601  4,452,886  53.5   49
 
     Frame level, synthetic YouTube-8M format: 1200 train / 400 test videos,
     30-60 uint8 frames of 1152 features, 100 classes of which 16 order
@@ -71,8 +71,8 @@ the QRNNs, reading each image as 8 rows in order, reach 0.90-0.91 (below
 even logistic regression: 898 training images are little for a recurrent
 network, and the row order carries less than the pixels' joint layout).
 Video level: the dcQRNN with its defaults is the best single model of the
-comparison (0.6095, above the MLP's 0.6050 and DenseNet's 0.6028; one seed,
-against a spread of about 0.0015 between seeds); the QRNN (one gated layer
+comparison (0.6079 +- 0.0028 over three seeds, above the MLP's 0.6045 and
+DenseNet's 0.6028, with 62% of the MLP's parameters); the QRNN (one gated layer
 on a one-step sequence) is below both but above the logistic model, the
 paper's order (DenseNet 86.7 > dcQRNN 85.1 > QRNN 80.8 on the full data)
 holding only for QRNN last.
