@@ -127,6 +127,21 @@ def test_bidirectional_last_readout_uses_both_final_states():
     assert np.abs(clf.predict_proba(changed) - trimmed).max() > 1e-5
 
 
+def test_last_plus_mean_readout_reads_both_and_ignores_padding(tmp_path):
+    X, y = _frames(n=32)
+    clf = QRNNClassifier(units=6, readout="last+mean", epochs=1, input_batchnorm=False,
+                         random_state=0).fit(X, y)
+    assert clf.model_.get_layer("logits").kernel.shape[0] == 12  # last (6) + mean (6)
+    trimmed = clf.predict_proba(X[:16, :7])
+    np.testing.assert_allclose(clf.predict_proba(X[:16]), trimmed, atol=1e-6)
+    names = {layer.name for layer in clf.model_.layers}
+    assert {"readout_last", "readout_mean", "readout_last_mean"} <= names
+    path = tmp_path / "m.keras"
+    clf.save(path)
+    np.testing.assert_allclose(type(clf).load(path).predict_proba(X), clf.predict_proba(X),
+                               atol=1e-6)
+
+
 def _qrnn_kernels(model):
     return [layer.kernel for layer in model.layers if isinstance(layer, QRNN)]
 
