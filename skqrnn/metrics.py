@@ -67,10 +67,10 @@ __all__ = [
     "get_scorer",
 ]
 
-# About this many score cells per chunk (8 MiB of float32): small enough that
-# a chunk stays in the CPU cache between the passes over it, large enough that
-# numpy's per-call overhead does not show; argpartition's int64 index array
-# (rows with ties only) is 16 MiB, whatever the full matrix's size.
+# About this many score cells per chunk (8 MiB of float32): the fastest of
+# 0.5-4 M cells with two threads in benchmarks/bench_metrics.py (smaller
+# chunks pay numpy's per-call overhead more often); argpartition's int64
+# index array (rows with ties only) is 16 MiB, whatever the matrix's size.
 _CHUNK_CELLS = 1 << 21
 # Threads that process chunks in parallel (never more than the CPUs).
 _MAX_THREADS = 4
