@@ -90,9 +90,9 @@ class MLPBaselineClassifier(KerasClassifierBase):
         Passes over the training data per ``fit``.
     learning_rate : float, default=2e-3
         Adam step size. 24 epochs at 2e-3 is the best schedule found on
-        validation shards of the real YouTube-8M sample (0.605 GAP@20, 1e-3
-        for 30 epochs reached 0.602), so the baseline skqrnn's models are
-        compared with is a well-trained one.
+        validation shards of the real YouTube-8M sample (0.603-0.605
+        GAP@20, 1e-3 for 30 epochs reached 0.602), so the baseline skqrnn's
+        models are compared with is a well-trained one.
     **kwargs
         The shared training parameters of ``KerasClassifierBase``.
 
