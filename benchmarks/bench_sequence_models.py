@@ -236,17 +236,9 @@ def part_video(seeds, only=None):
 
 def _order_accuracy(y_te, pairs):
     """Extra column: how often the true order class outranks its partner."""
-    y = np.asarray(y_te.todense()) if hasattr(y_te, "todense") else np.asarray(y_te)
+    from skqrnn.datasets import order_accuracy
 
-    def extra(proba):
-        hits = []
-        for a, b in pairs:
-            for true, other in ((a, b), (b, a)):
-                rows = np.flatnonzero(y[:, true] == 1)
-                hits.extend(proba[rows, true] > proba[rows, other])
-        return {"order acc": float(np.mean(hits)) if hits else float("nan")}
-
-    return extra
+    return lambda proba: {"order acc": order_accuracy(y_te, proba, pairs)}
 
 
 def part_frame(seeds, n_videos=1600, n_classes=100, frames=(30, 60), only=None):

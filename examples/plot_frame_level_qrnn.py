@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skqrnn import DenseNetClassifier, QRNNClassifier
-from skqrnn.datasets import make_yt8m
+from skqrnn.datasets import make_yt8m, order_accuracy, temporal_class_pairs
 from skqrnn.io import dequantize, load_yt8m
 from skqrnn.metrics import global_average_precision
 from skqrnn.preprocessing import FrameSampler, infer_lengths
@@ -56,7 +56,8 @@ test = load_yt8m(paths[3:], level="frame", n_classes=N_CLASSES, max_frames=MAX_F
                  dequantize=False)
 print(f"train X {train.X.shape} {train.X.dtype}, test X {test.X.shape}; "
       f"frames per video {train.n_frames.min()}-{train.n_frames.max()}")
-order_classes = np.arange(N_CLASSES - 2 * N_PAIRS, N_CLASSES)
+pairs = temporal_class_pairs(N_CLASSES, N_PAIRS)  # (N_PAIRS, 2): the order classes
+order_classes = pairs.ravel()
 has_order = np.asarray(test.y[:, order_classes].sum(axis=1)).ravel() > 0
 print(f"{has_order.mean():.0%} of the test videos have an order label")
 
@@ -101,15 +102,11 @@ for name, model in models.items():
 # an order label ``c``, does the model score ``c`` above its partner (the
 # same two events in the other order)? Both orders have the same mean frame,
 # so the DenseNet can only guess (about 50%).
-Y = test.y.toarray()
-videos, labels = np.nonzero(Y[:, order_classes])
-true_class = order_classes[labels]
-partner = true_class + np.where((true_class - order_classes[0]) % 2 == 0, 1, -1)
 for name, model in models.items():
     proba = model.predict_proba(test.X)
-    gap = global_average_precision(Y, proba)
-    order_acc = np.mean(proba[videos, true_class] > proba[videos, partner])
+    gap = global_average_precision(test.y, proba)
+    order_acc = order_accuracy(test.y, proba, pairs)
     print(f"{name:<27} GAP@20 {gap:.3f}  order accuracy {order_acc:.0%} "
-          f"({len(videos)} videos)")
+          f"({has_order.sum()} videos)")
 
 shutil.rmtree(directory)

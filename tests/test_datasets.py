@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skqrnn.datasets import load_yt8m_sample, make_yt8m, sample_paths
+from skqrnn.datasets import (
+    load_yt8m_sample,
+    make_yt8m,
+    order_accuracy,
+    sample_paths,
+    temporal_class_pairs,
+)
 from skqrnn.io import dequantize, load_yt8m, read_records
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -113,3 +119,22 @@ def test_order_labels_are_invisible_to_a_mean_over_frames(tmp_path):
     acc_order = cross_val_score(clf, half, y[:, second], cv=4).mean()
     assert acc_mean < 0.62, acc_mean  # chance: the mean hides the order
     assert acc_order > 0.65, acc_order  # a feature that sees time finds it
+
+
+def test_order_accuracy_counts_each_order_label_against_its_partner(tmp_path):
+    data = make_yt8m(40, n_classes=12, level="frame", n_frames=(5, 10), n_temporal_pairs=2,
+                     temporal_rate=1.0, random_state=1, directory=tmp_path, return_data=True)
+    pairs = temporal_class_pairs(12, 2)
+    assert pairs.tolist() == data.temporal_classes.tolist() == [[8, 9], [10, 11]]
+    y = data.y.toarray().astype(float)
+    assert order_accuracy(data.y, y, pairs) == 1.0  # the truth ranks itself first
+    swapped = y.copy()
+    swapped[:, pairs.ravel()] = y[:, pairs[:, ::-1].ravel()]
+    assert order_accuracy(data.y, swapped, pairs) == 0.0
+    blind = np.zeros_like(y)  # ties are not wins: a model blind to order gets 0 here
+    assert order_accuracy(y, blind, pairs) == 0.0
+    # One right, one wrong.
+    two = y[:2].copy()
+    two[1, pairs.ravel()] = y[1, pairs[:, ::-1].ravel()]
+    assert order_accuracy(y[:2], two, pairs) == 0.5
+    assert np.isnan(order_accuracy(np.zeros((3, 12)), np.zeros((3, 12)), pairs))

@@ -10,7 +10,7 @@ import numpy as np
 from ..io._tfrecord import write_records
 from ..io._yt8m import _LUT, KNOWN_SIZES, _encode_records, _Spec, load_yt8m, quantize
 
-__all__ = ["make_yt8m"]
+__all__ = ["make_yt8m", "temporal_class_pairs", "order_accuracy"]
 
 _ZIPF_EXPONENT = 0.95  # label frequency ~ rank^-0.95: top classes in ~19%, 12%, 8% of videos
 _EXTRA_LABELS = 1.7  # labels per video = 1 + Poisson(1.7), plus the order label of some videos
@@ -167,7 +167,7 @@ def make_yt8m(
     events = rng.standard_normal((max(pairs, 1), 2, width), dtype=np.float32)
     log_w = (-_ZIPF_EXPONENT * np.log(np.arange(1, n_plain + 1))).astype(np.float32)
     spec = _Spec(level, None, None, 300, None, None, "labels", None, True, "raise")
-    temporal = np.arange(n_plain, n_classes).reshape(pairs, 2)
+    temporal = temporal_class_pairs(n_classes, pairs)
 
     def all_records():
         # One stream for all videos, cut into shards afterwards: the data do
@@ -286,3 +286,54 @@ def _frame_features(rng, plain, order, protos, events, scale, T):
             X[i, q : q + win] += np.float32(1.5) * events[o[0], second]
     X *= scale
     return quantize(np.clip(X, _LO, _HI))
+
+
+def temporal_class_pairs(n_classes, n_temporal_pairs):
+    """The order classes of :func:`make_yt8m`, as a ``(P, 2)`` array.
+
+    Row ``j`` holds the two classes of pair ``j``: "event A before event B"
+    and "B before A". They are the last ``2 * n_temporal_pairs`` classes.
+    """
+    first = n_classes - 2 * n_temporal_pairs
+    return np.arange(first, n_classes).reshape(n_temporal_pairs, 2)
+
+
+def order_accuracy(y_true, y_score, temporal_classes):
+    """How often a video's order class scores above its reversed partner.
+
+    Over every (video, order class) positive of ``y_true``: the share where
+    ``y_score`` ranks the true class of the pair above the other one. The
+    two classes of a pair have the same mean frame, so a model that cannot
+    see the order of frames scores about 0.5.
+
+    Parameters
+    ----------
+    y_true : {array-like, sparse matrix} of shape (n_videos, n_classes)
+    y_score : array-like of shape (n_videos, n_classes)
+    temporal_classes : array-like of shape (P, 2)
+        The pairs, as ``make_yt8m(..., return_data=True).temporal_classes``
+        or :func:`temporal_class_pairs` give them.
+
+    Returns
+    -------
+    float
+        NaN when no video has an order label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[1, 0, 1, 0], [1, 0, 0, 1]])
+    >>> s = np.array([[.9, .1, .8, .2], [.9, .1, .7, .3]])
+    >>> order_accuracy(y, s, temporal_class_pairs(4, 1))
+    0.5
+    """
+    pairs = np.asarray(temporal_classes).reshape(-1, 2)
+    score = np.asarray(y_score)
+    order = pairs.ravel()
+    partner = pairs[:, ::-1].ravel()
+    Y = y_true[:, order]
+    Y = Y.toarray() if hasattr(Y, "toarray") else np.asarray(Y)
+    videos, cols = np.nonzero(Y)
+    if videos.size == 0:
+        return float("nan")
+    return float(np.mean(score[videos, order[cols]] > score[videos, partner[cols]]))
