@@ -73,13 +73,27 @@ batch 32 and 1.0-1.1x at batch 256, the same for every model: copying the
 batch (354 MB at batch 256) dominates, so a GPU user should feed data that
 is already on the device or prefetched.
 
-On the CPU, the 2x-over-LSTM target at T = 300 is met with window=1 (3.2-3.7x) and
-missed by about 7% with window=2 (1.86x on the quiet machine; 1.4-2.3x
-under load). With 1152 input features and 512 units the window-2 QRNN does
-as many multiply-adds as the LSTM (2*1152*3 vs 4*(1152+512) per unit and
-frame); its CPU advantage comes only from one large matmul over all frames
-instead of T small ones, and it is ~1.1x GRU. The recurrence itself is
-under 10 % of a QRNN training step (benchmarks/bench_scan.py).
+The tables above were measured when every window computed its convolution
+as one stacked matmul. With 1152 input features and 512 units the window-2
+QRNN then did as many multiply-adds as the LSTM (2*1152*3 vs 4*(1152+512)
+per unit and frame): its CPU advantage came only from one large matmul over
+all frames instead of T small ones, and the 2x target at T = 300 was met with
+window=1 (3.2-3.7x) and missed by about 7% with window=2 (1.86x on the quiet
+machine). Since then window 2 uses Winograd's minimal filtering F(2, 2)
+over time (``skqrnn.layers.qrnn._winograd_causal_conv2``): three matmuls per
+two frames instead of four. Same machine, load average 1-2, 2026-11-26
+09:28-09:32 UTC, two runs (``--lengths 300``, best of 4 and 5)::
+
+       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
+     300 train                 40.7             28.9   11.4   23.9
+     300 inference             86.8             57.8   23.0   56.6
+     300 train                 45.0             29.2   12.0   24.4
+     300 inference            109.5             70.9   25.0   59.5
+
+    QRNN / LSTM, training at T = 300: window=1 3.58x / 3.75x,
+    window=2 2.55x / 2.43x (2.13x even against the LSTM's best figure of
+    the day, 13.7). The recurrence itself is under 10 % of a QRNN training
+    step (benchmarks/bench_scan.py). The GPU figures above predate F(2, 2).
 
 window=2 stays the classifiers' default (the layer's too) because it is
 the more accurate one wherever order within a few frames matters (same
@@ -91,17 +105,20 @@ GAP@20 0.765 vs 0.748 at the same order accuracy (0.93), dcQRNN 0.575 vs
 vectors (``timesteps=1``) the window is capped at 1 anyway. A user who
 needs the speed more sets ``window=1``.
 
-Causal convolution (``--conv``), forward+backward ms, B=16, T=300,
-1152 -> 1536, best of 5 interleaved rounds::
+Causal convolution (``--conv``), forward+backward ms, B=32, T=300,
+1152 -> 1536, best of 4 interleaved rounds (load average 1-2)::
 
-    window  stacked matmul (QRNN's)  per-tap matmuls  ops.conv
-    1       2086                     2123             1757
-    2       4012                     4123             4068
-    3       4947                     5676             4388
+    window  winograd F(2,2)  stacked matmul  per-tap matmuls  ops.conv
+    1                     -             977              951       776
+    2                  1416            1875             1881      1593
+    3                     -            2428             2590      2121
 
-Same work in all three; differences are within this machine's noise (the
-window=1 cases compute the identical matmul and still spread 17 %), so the
-layer keeps its single stacked matmul.
+F(2, 2) takes 0.75x the stacked matmul's time, as its multiply-add count
+predicts. An earlier run at B=16 under heavy load found the other three
+within noise of each other (window 2: 4012 / 4123 / 4068 ms); here
+``ops.conv`` looked 15-20 % faster than the stacked matmul at windows 1 and
+3, which compute the same multiply-adds: to be re-measured before acting on
+it.
 """
 
 import argparse
@@ -117,6 +134,7 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skqrnn.layers import QRNN  # noqa: E402
+from skqrnn.layers.qrnn import _winograd_causal_conv2  # noqa: E402
 from skqrnn.layers.recurrence import resolve_scan_method  # noqa: E402
 from _device import device_name, wait  # noqa: E402  (benchmarks/_device.py)
 
@@ -200,7 +218,7 @@ def bench_conv(args):
     for k in (1, 2, 3):
         w = jnp.asarray(rng.normal(size=(k, FEATURES, n_out)) * 0.01, jnp.float32)
 
-        def stacked(x, w, k=k):  # what QRNN does: one (k*in, out) matmul
+        def stacked(x, w, k=k):  # what QRNN does for window != 2: one (k*in, out) matmul
             xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0)))
             taps = [xp[:, i:i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1:]]
             return ops.matmul(ops.concatenate(taps, axis=-1), ops.reshape(w, (-1, n_out)))
@@ -215,9 +233,12 @@ def bench_conv(args):
         def conv1d(x, w, k=k):  # ops.conv, i.e. Conv1D(padding="causal")
             return ops.conv(ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))), w, padding="valid")
 
+        candidates = [("stacked matmul", stacked), ("per-tap matmuls", per_tap),
+                      ("ops.conv", conv1d)]
+        if k == 2:  # what QRNN does for window 2
+            candidates.insert(0, ("winograd F(2,2)", _winograd_causal_conv2))
         tasks = {}
-        for name, fn in (("stacked matmul", stacked), ("per-tap matmuls", per_tap),
-                         ("ops.conv", conv1d)):
+        for name, fn in candidates:
             g = jax.jit(jax.grad(lambda x, w, fn=fn: jnp.sum(fn(x, w) ** 2), argnums=(0, 1)))
             tasks[name] = lambda g=g: g(x, w)
         best = interleaved(tasks, args.repeats)

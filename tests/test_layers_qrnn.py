@@ -205,6 +205,26 @@ def test_forward_matches_float64_reference(pooling, window):
                                            err_msg=f"{case} {scan}")
 
 
+@pytest.mark.parametrize("length", [1, 2, 3, 5])
+def test_window_two_convolution_any_length(length):
+    # Window 2 pairs frames up (Winograd's F(2, 2)): odd lengths get a zero
+    # frame appended and dropped again, a single frame takes the plain matmul.
+    x = _data((2, length, 3), seed=length)
+    weights_out = _data((2, length, 3), seed=7)
+    layer = _built(3, 2, "fo", return_sequences=True)
+    kernel, bias = _weights(layer)
+    ref_seq = qrnn_reference(x, kernel, bias, "fo")[0]
+    np.testing.assert_allclose(_np(layer(x)), ref_seq, rtol=1e-5, atol=1e-6)
+
+    def loss(xx, kk, bb):
+        return np.sum(qrnn_reference(xx, kk, bb, "fo")[0] * weights_out)
+
+    expected = _finite_differences(loss, [x, kernel, bias])
+    got = _layer_grads(layer, x, weights_out)
+    for name, g, e in zip(("inputs", "kernel", "bias"), got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=2e-5, err_msg=name)
+
+
 def test_zero_output_for_mask():
     layer = _built(3, 2, "fo", return_sequences=True, zero_output_for_mask=True)
     x = _data((2, 6, 3))
