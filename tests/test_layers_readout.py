@@ -33,22 +33,24 @@ def test_frame_mask_float_and_uint8():
         FrameMask(pad_values=())
 
 
-@pytest.mark.parametrize("mode", ["last", "mean", "max"])
+@pytest.mark.parametrize("mode", ["last", "first", "mean", "max"])
 def test_temporal_readout_matches_numpy_over_real_frames(mode):
     x, mask = _sequences()
     out = np.asarray(TemporalReadout(mode)(x, mask=mask))
     for i in range(3):
         real = x[i][mask[i]]
-        expected = {"last": real[-1], "mean": real.mean(0), "max": real.max(0)}[mode]
+        expected = {"last": real[-1], "first": real[0], "mean": real.mean(0),
+                    "max": real.max(0)}[mode]
         np.testing.assert_allclose(out[i], expected, rtol=1e-6, atol=1e-6)
     no_mask = np.asarray(TemporalReadout(mode)(x))
-    expected = {"last": x[:, -1], "mean": x.mean(1), "max": x.max(1)}[mode]
+    expected = {"last": x[:, -1], "first": x[:, 0], "mean": x.mean(1), "max": x.max(1)}[mode]
     np.testing.assert_allclose(no_mask, expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("layer", [TemporalReadout("last"), TemporalReadout("mean"),
-                                   TemporalReadout("max"), AttentionPooling(units=3)],
-                         ids=["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("layer", [TemporalReadout("last"), TemporalReadout("first"),
+                                   TemporalReadout("mean"), TemporalReadout("max"),
+                                   AttentionPooling(units=3)],
+                         ids=["last", "first", "mean", "max", "attention"])
 def test_rows_without_real_frames_give_zeros_not_nan(layer):
     x, _ = _sequences()
     mask = np.zeros((3, 5), dtype=bool)

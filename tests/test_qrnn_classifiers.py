@@ -14,7 +14,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
-from skqrnn import DCQRNNClassifier, QRNNClassifier
+from skqrnn import DCQRNNClassifier, QRNNClassifier  # (sets the Keras backend first)
+import keras  # noqa: E402
 from skqrnn.base import load_model
 from skqrnn.io import UINT8_PAD_VALUE
 from skqrnn.layers import QRNN
@@ -140,6 +141,29 @@ def test_last_plus_mean_readout_reads_both_and_ignores_padding(tmp_path):
     clf.save(path)
     np.testing.assert_allclose(type(clf).load(path).predict_proba(X), clf.predict_proba(X),
                                atol=1e-6)
+
+
+def test_bidirectional_last_plus_mean_reads_both_final_states():
+    # The backward direction's final state sits at the first real frame of
+    # the Bidirectional sequence: "last+mean" must read it there (at the last
+    # frame the backward direction has seen that frame only).
+    X, y = _frames(n=32)
+    clf = QRNNClassifier(units=6, readout="last+mean", bidirectional=True, epochs=1,
+                         input_batchnorm=False, random_state=0).fit(X, y)
+    assert clf.model_.get_layer("logits").kernel.shape[0] == 24  # 2 x (last 6 + mean 6)
+    final = keras.Model(clf.model_.input, clf.model_.get_layer("readout_last_both").output)
+    trimmed = np.asarray(final(X[:16, :7]))
+    np.testing.assert_allclose(np.asarray(final(X[:16])), trimmed, atol=1e-6)
+    changed = X[:16, :7].copy()
+    changed[:, 0] += 1.0  # the first frame: the backward direction's last step
+    backward = np.abs(np.asarray(final(changed)) - trimmed)[:, 6:]
+    assert backward.min() > 0  # every unit of every video sees it
+    # Its forward half is what a forward-only "last" readout sees.
+    np.testing.assert_allclose(
+        trimmed[:, :6],
+        np.asarray(keras.Model(clf.model_.input,
+                               clf.model_.get_layer("readout_last").output)(X[:16, :7])),
+        atol=1e-6)
 
 
 def _qrnn_kernels(model):

@@ -89,17 +89,21 @@ class TemporalReadout(keras.layers.Layer):
 
     Parameters
     ----------
-    mode : {"last", "mean", "max"}, default="mean"
+    mode : {"last", "first", "mean", "max"}, default="mean"
         ``"last"``: the last real frame (the final state of a causal
-        recurrent layer); ``"mean"``: the mean over the real frames;
-        ``"max"``: the channel-wise maximum over the real frames.
+        recurrent layer); ``"first"``: the first real frame (the final state
+        of a recurrent layer run backwards, as in the second half of a
+        ``keras.layers.Bidirectional`` sequence); ``"mean"``: the mean over
+        the real frames; ``"max"``: the channel-wise maximum over the real
+        frames.
 
     Notes
     -----
     Input ``(batch, time, channels)`` and an optional boolean mask
     ``(batch, time)``; output ``(batch, channels)``. Rows without any real
     frame give zeros. ``"last"`` takes the last True step of the mask, so
-    it also works when padding is not only at the end.
+    it also works when padding is not only at the end (``"first"`` likewise
+    takes the first True step).
 
     Examples
     --------
@@ -113,7 +117,7 @@ class TemporalReadout(keras.layers.Layer):
     array([[1., 2.]], dtype=float32)
     """
 
-    MODES = ("last", "mean", "max")
+    MODES = ("last", "first", "mean", "max")
 
     def __init__(self, mode="mean", **kwargs):
         super().__init__(**kwargs)
@@ -124,15 +128,19 @@ class TemporalReadout(keras.layers.Layer):
 
     def call(self, inputs, mask=None):
         x = inputs
-        if self.mode == "last":
+        if self.mode in ("last", "first"):
             if mask is None:
-                return x[:, -1]
+                return x[:, -1] if self.mode == "last" else x[:, 0]
             m = ops.cast(mask, "int32")
             steps = ops.shape(x)[1]
-            # Index of the last real frame: position of the first 1 in the
-            # reversed mask. One-hot selection keeps it a plain reduction.
-            last = steps - 1 - ops.argmax(ops.flip(m, axis=1), axis=1)
-            pick = ops.one_hot(last, steps, dtype=x.dtype) * ops.cast(m, x.dtype)
+            # Index of the last (first) real frame: position of the first 1
+            # in the reversed (plain) mask. One-hot selection keeps it a
+            # plain reduction; rows without a real frame select nothing.
+            if self.mode == "last":
+                index = steps - 1 - ops.argmax(ops.flip(m, axis=1), axis=1)
+            else:
+                index = ops.argmax(m, axis=1)
+            pick = ops.one_hot(index, steps, dtype=x.dtype) * ops.cast(m, x.dtype)
             return ops.sum(x * ops.expand_dims(pick, -1), axis=1)
         w = _float_mask(mask, x)
         if self.mode == "mean":
