@@ -50,6 +50,9 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     model   GAP@20           Hit@1   PERR    params     size MB  fit s
     dcQRNN  0.6079 +-0.0028  0.7110  0.5751  6,386,454  76.7     49
     QRNN    0.5925 +-0.0014  0.7136  0.5801  3,756,822  45.1     24
+    # QRNN with batch normalization on its readout (the default since;
+    # ``--part video --seeds 3 --models QRNN``, 2026-11-26 10:04 UTC, load ~1)
+    QRNN    0.5995 +-0.0042  0.7116  0.5773  3,758,870  45.1     29
     # from bench_densenet.py's run (the table's other rows)
     DenseNet  0.6028 +-0.0016  0.7029  0.5689  7,733,014  92.8   60
     MLP       0.6045 +-0.0015  0.7199  0.5802  10,287,382 123.5  88
