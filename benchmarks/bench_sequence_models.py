@@ -40,6 +40,10 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     LogisticRegression                  0.9344    4
     QRNN, 8 steps x 8                   0.8977    16
     dcQRNN, 8 steps x 8                 0.9088    20
+    # after the QRNN's readout batch normalization and window 2's Winograd
+    # convolution (10:08 UTC, load ~1-2): dcQRNN unchanged
+    QRNN, 8 steps x 8                   0.9255    9
+    dcQRNN, 8 steps x 8                 0.9088    10
 
     Video level, real YouTube-8M sample: train 4731 / test 1158 videos,
     default parameters, three seeds (``--part video --seeds 3 --models
@@ -73,9 +77,16 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     # gave the same GAP as above on that machine, fit 172 / 208 s)
     QRNN, last+mean            0.9084  1.0000  0.9035  1,826,148  149    0.8246
     dcQRNN, last+mean          0.9581  1.0000  0.9205  2,166,116  172    0.7156
+    # with batch normalization on the QRNN's readout (readout_batchnorm=True;
+    # the default "auto" uses it for 2-D X only, because of the "QRNN" row)
+    # and window 2's Winograd convolution, 10:12-10:25 UTC, load ~1-2
+    QRNN                       0.6736  0.9775  0.6797  1,801,572  135    0.8720
+    dcQRNN                     0.5799  0.9425  0.5862  2,019,684  155    0.8009
+    QRNN, last+mean            0.9583  1.0000  0.9356  1,828,196  138    0.8057
+    dcQRNN, last+mean          0.9578  1.0000  0.9206  2,166,116  167    0.7109
 
 Reading. Digits: scikit-learn's published example reaches 0.97 with an SVC;
-the QRNNs, reading each image as 8 rows in order, reach 0.90-0.91 (below
+the QRNNs, reading each image as 8 rows in order, reach 0.91-0.93 (below
 even logistic regression: 898 training images are little for a recurrent
 network, and the row order carries less than the pixels' joint layout).
 Video level: the dcQRNN with its defaults is the best single model of the

@@ -245,6 +245,23 @@ def test_input_is_checked_before_training():
         QRNNClassifier(units=4).fit(X, y)
 
 
+def test_readout_batchnorm_auto_for_vectors_only():
+    # "auto" normalizes the readout of video-level vectors (where it helped on
+    # the real sample) and not of frame sequences (where it hurt); True /
+    # False force it either way.
+    X, y = _frames(n=16)
+    vectors = X[:, 0]
+    tiny = dict(units=4, epochs=1, input_batchnorm=False, random_state=0)
+
+    def has_bn(clf):
+        return "readout_bn" in {layer.name for layer in clf.model_.layers}
+
+    assert has_bn(QRNNClassifier(**tiny).fit(vectors, y))
+    assert not has_bn(QRNNClassifier(**tiny).fit(X, y))
+    assert has_bn(QRNNClassifier(readout_batchnorm=True, **tiny).fit(X, y))
+    assert not has_bn(QRNNClassifier(readout_batchnorm=False, **tiny).fit(vectors, y))
+
+
 @pytest.mark.parametrize("cls, params, match", [
     (QRNNClassifier, dict(units=0), "units must be an integer >= 1"),
     (QRNNClassifier, dict(n_layers=0), "n_layers"),
@@ -256,6 +273,7 @@ def test_input_is_checked_before_training():
     (QRNNClassifier, dict(max_frames=0), "max_frames"),
     (QRNNClassifier, dict(bidirectional="yes"), "bidirectional must be True or False"),
     (QRNNClassifier, dict(input_batchnorm=None), "input_batchnorm must be True or False"),
+    (QRNNClassifier, dict(readout_batchnorm="yes"), 'readout_batchnorm must be True, False or "auto"'),
     (DCQRNNClassifier, dict(block_layers=()), "block_layers must be a non-empty sequence"),
     (DCQRNNClassifier, dict(block_layers=(2, 0)), "block_layers"),
     (DCQRNNClassifier, dict(growth_rate=1.5), "growth_rate"),
