@@ -176,7 +176,8 @@ def bench_layers(args):
              for scan in args.scans for w in args.windows] + ["LSTM", "GRU"]
     rng = np.random.default_rng(0)
     print(f"backend={BACKEND} device={device_name()} (QRNN scan auto -> "
-          f"{resolve_scan_method('auto')}) batch={args.batch} units={args.units} features={FEATURES} "
+          f"{resolve_scan_method('auto')}) batch={args.batch} units={args.units} "
+          f"features={FEATURES} "
           f"-> Dense({CLASSES}); samples/s, best of {args.repeats} interleaved rounds")
     width = max(17, max(len(k) for k in kinds) + 2)
     print(f"{'T':>4s} {'mode':9s}" + "".join(f"{k:>{width}s}" for k in kinds)

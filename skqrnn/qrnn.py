@@ -283,8 +283,8 @@ class QRNNClassifier(_SequenceClassifier):
     each a causal convolution of width ``window`` over time followed by
     ``pooling`` (f-, fo- or ifo-pooling, a gated element-wise recurrence),
     optionally bidirectional; dropout between layers; a readout over time
-    (``readout``); batch normalization (``readout_batchnorm``); dropout; and one sigmoid (multi-label) or softmax output
-    layer.
+    (``readout``); batch normalization (``readout_batchnorm``); dropout; and
+    one sigmoid (multi-label) or softmax output layer.
 
     The defaults are tuned on the real YouTube-8M video-level sample (see
     ``benchmarks/bench_sequence_models.py``).

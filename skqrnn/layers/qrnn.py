@@ -197,9 +197,8 @@ class QRNN(keras.layers.Layer):
         # Window 2 (the default): Winograd's F(2, 2), a quarter fewer
         # multiply-adds. Otherwise stack frames t-window+1 .. t along the
         # features (left-padded with zeros) and multiply once by the
-        # (window * in, out) kernel: all gates and taps in one matmul.
-        # Per-tap matmuls and ops.conv measured the same as that on CPU within
-        # noise (benchmarks/bench_qrnn_layer.py --conv).
+        # (window * in, out) kernel: all gates and taps in one matmul
+        # (per-tap matmuls and ops.conv: see bench_qrnn_layer.py --conv).
         k = self.window
         kernel = self.kernel
         if k == 2 and x.shape[1] is not None and x.shape[1] > 1:
@@ -354,8 +353,8 @@ def _winograd_causal_conv2(x, kernel):
         y_{2j+1} = q W0 + r W1 = q (W0 + W1) + (r - q) W1
 
     so the product q (W0 + W1) is shared and the convolution (and its
-    gradients) does 3/4 of the multiply-adds of the stacked matmul: 20 % less
-    training time for a 1152 -> 512-unit QRNN on CPU (bench_qrnn_layer.py).
+    gradients) does 3/4 of the multiply-adds of the stacked matmul: 0.75x
+    its time for 1152 -> 1536 gates on CPU (bench_qrnn_layer.py --conv).
     x: (batch, time, in) with a static time >= 2; kernel: (2, in, out).
     """
     length = x.shape[1]

@@ -24,8 +24,9 @@ The closed form ``h = P * cumsum(b / P)`` with ``P = cumprod(a)`` is not used:
 ``method="auto"`` picks by device from the measurements in
 ``benchmarks/bench_scan.py``: sequential on CPU (every backend: 1.6x to 24x
 faster to train at T = 300), associative on GPU/TPU (19x faster than the
-sequential scan on an H100 with JAX at T = 300). The recurrence always runs in float32: under
-mixed precision a float16 scan loses ~1e-3 and a bfloat16 scan ~1e-2.
+sequential scan on an H100 with JAX at T = 300). The recurrence always runs
+in float32: under mixed precision a float16 scan loses ~1e-3 and a bfloat16
+scan ~1e-2.
 """
 
 import keras
