@@ -84,6 +84,14 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     dcQRNN                     0.5799  0.9425  0.5862  2,019,684  155    0.8009
     QRNN, last+mean            0.9583  1.0000  0.9356  1,828,196  138    0.8057
     dcQRNN, last+mean          0.9578  1.0000  0.9206  2,166,116  167    0.7109
+    # the defaults after both changes (readout_batchnorm="auto": none on
+    # frames), 10:19-10:45 UTC, sharing the machine with the test suite
+    # (fit times ~2x): the same figures as the first table within one seed's
+    # noise
+    QRNN                       0.7690  0.9950  0.7828  1,800,548  281    0.9194
+    dcQRNN                     0.5799  0.9425  0.5862  2,019,684  388    0.8009
+    QRNN, last+mean            0.9084  1.0000  0.9035  1,826,148  357    0.8246
+    dcQRNN, last+mean          0.9578  1.0000  0.9206  2,166,116  369    0.7109
 
 Reading. Digits: scikit-learn's published example reaches 0.97 with an SVC;
 the QRNNs, reading each image as 8 rows in order, reach 0.91-0.93 (below
