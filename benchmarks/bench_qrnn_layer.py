@@ -95,6 +95,19 @@ two frames instead of four. Same machine, load average 1-2, 2026-11-26
     the day, 13.7). The recurrence itself is under 10 % of a QRNN training
     step (benchmarks/bench_scan.py). The GPU figures above predate F(2, 2).
 
+Then, on JAX's CPU backend only, the gates are computed with ``ops.conv``
+(a width-1 convolution for each Winograd product; one convolution for the
+other windows), which XLA's CPU backend ran 10-20 % faster than the same
+matmuls (``--conv`` below). 11:05-11:08 UTC, load ~1.5, best of 5::
+
+       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
+     300 train                 54.2             37.2   13.9   23.3
+     300 inference            107.5             72.0   22.9   54.6
+
+    QRNN / LSTM, training at T = 300: window=1 3.90x, window=2 2.68x
+    (a run minutes earlier, with the conv only in the Winograd products:
+    2.89x at LSTM 11.3).
+
 window=2 stays the classifiers' default (the layer's too) because it is
 the more accurate one wherever order within a few frames matters (same
 day, quiet machine): scikit-learn digits as 8 rows, three seeds, accuracy
@@ -116,9 +129,18 @@ Causal convolution (``--conv``), forward+backward ms, B=32, T=300,
 F(2, 2) takes 0.75x the stacked matmul's time, as its multiply-add count
 predicts. An earlier run at B=16 under heavy load found the other three
 within noise of each other (window 2: 4012 / 4123 / 4068 ms); here
-``ops.conv`` looked 15-20 % faster than the stacked matmul at windows 1 and
-3, which compute the same multiply-adds: to be re-measured before acting on
-it.
+``ops.conv`` was 15-20 % faster than the stacked matmul at windows 1 and
+3, which compute the same multiply-adds. Re-measured after the layer
+switched to ``ops.conv`` on JAX's CPU backend (F(2, 2) with convolution
+products), best of 5, 11:08 UTC::
+
+    window  winograd F(2,2)  stacked matmul  per-tap matmuls  ops.conv
+    1                     -             969              899       767
+    2                  1197            1719             1743      1513
+    3                     -            2197             2376      1966
+
+so the layer's window-2 convolution now takes 0.70x the stacked matmul's
+time, and windows 1 and 3 (``ops.conv``) 0.79x and 0.89x.
 """
 
 import argparse
