@@ -29,7 +29,7 @@ class QRNN(keras.layers.Layer):
     a Python-level RNN cell. Gates and recurrence are computed in float32
     even under a mixed-precision policy; only the convolution runs in the
     compute dtype. A window of 2 (the default) is computed with Winograd's
-    minimal filtering F(2, 2): three matmuls per pair of frames instead of
+    minimal filtering F(2, 2): three matrix products per pair of frames instead of
     four, a quarter fewer multiply-adds for the same result.
 
     Parameters
@@ -346,7 +346,7 @@ class QRNN(keras.layers.Layer):
 
 
 def _winograd_causal_conv2(x, kernel):
-    """Causal convolution of window 2 with 3 matmuls per 2 frames instead of 4.
+    """Causal convolution of window 2 with 3 matrix products per 2 frames, not 4.
 
     Winograd's minimal filtering F(2, 2) (Lavin & Gray 2016) over time, with
     the taps W0 (frame t - 1) and W1 (frame t) as matrices: for the frames
