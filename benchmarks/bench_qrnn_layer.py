@@ -101,7 +101,7 @@ other windows), which XLA's CPU backend ran 10-20 % faster than the same
 matmuls (``--conv`` below). 11:05-11:08 UTC, load ~1.5, best of 5::
 
        T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
-     300 train                 54.2             37.2   13.9   23.3
+     300 train                 54.2             37.2   13.9   25.2
      300 inference            107.5             72.0   22.9   54.6
 
     QRNN / LSTM, training at T = 300: window=1 3.90x, window=2 2.68x
