@@ -203,15 +203,15 @@ class QRNN(keras.layers.Layer):
         kernel = self.kernel
         if k == 2 and x.shape[1] is not None and x.shape[1] > 1:
             y = _winograd_causal_conv2(x, ops.cast(kernel, x.dtype))
-        elif _conv_is_faster():
-            xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))) if k > 1 else x
-            y = ops.conv(xp, ops.cast(kernel, x.dtype), padding="valid")
         else:
-            if k > 1:
-                xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0)))
-                taps = [xp[:, i : i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1 :]]
-                x = ops.concatenate(taps, axis=-1)
-            y = ops.matmul(x, ops.reshape(kernel, (-1, kernel.shape[-1])))
+            xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))) if k > 1 else x
+            if _conv_is_faster():
+                y = ops.conv(xp, ops.cast(kernel, x.dtype), padding="valid")
+            else:
+                if k > 1:
+                    taps = [xp[:, i : i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1 :]]
+                    xp = ops.concatenate(taps, axis=-1)
+                y = ops.matmul(xp, ops.reshape(kernel, (-1, kernel.shape[-1])))
         if self.use_bias:
             y = y + self.bias
         return y
