@@ -268,11 +268,23 @@ def _n_threads(n_chunks):
     return max(1, min(_MAX_THREADS, cpus, n_chunks))
 
 
-def _check_finite(block, start):
-    """Raise if ``block`` (rows ``start:`` of y_score) holds NaN or +-inf."""
-    bad = ~np.isfinite(block)
-    if bad.any():
-        r, col = np.argwhere(bad)[0]
+def _check_finite(block, start, group_max=None, body=0):
+    """Raise if ``block`` (rows ``start:`` of y_score) holds NaN or +-inf.
+
+    With ``group_max`` (the maxima of the groups covering columns
+    ``:body``, see :func:`_top_k_indices`) two reductions decide instead of
+    a cell-by-cell test, which writes a mask as large as the block: NaN
+    propagates through both maximum and minimum, +inf reaches a group
+    maximum (or sits in a column left over from the groups), -inf the
+    minimum. The cell-by-cell test then only runs to name a bad cell.
+    """
+    if group_max is None:
+        ok = np.isfinite(block).all()
+    else:
+        ok = (np.isfinite(group_max).all() and np.isfinite(block.min())
+              and np.isfinite(block[:, body:]).all())
+    if not ok:
+        r, col = np.argwhere(~np.isfinite(block))[0]
         raise ValueError(
             f"y_score must be finite; y_score[{start + r}, {col}] is {block[r, col]!r}."
         )
@@ -303,7 +315,6 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
         chunk's (hits, perr sum, class counts or None)."""
         stop = min(n, start + step)
         block = score[start:stop]
-        _check_finite(block, start)
         counts = None
         if labels.dense is not None:
             lab_block = labels.dense_chunk(start, stop)
@@ -319,7 +330,9 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
             need = max(need, int(n_pos.max()))
         need = min(need, c)
         if need == 0:
+            _check_finite(block, start)
             return 0, 0.0, counts
+        # Also checks that the block is finite (cheaper along the way).
         idx = _top_k_indices(block, need, labels, lab_block, start)
         top_scores = np.take_along_axis(block, idx, axis=1)
         if lab_block is not None:
@@ -392,20 +405,28 @@ def _top_k_indices(block, k, labels, lab_block, start):
     """
     r, c = block.shape
     if k >= c:
+        _check_finite(block, start)
         return np.broadcast_to(np.arange(c), block.shape).copy()
     w = int(round((c / k) ** 0.5))
     if w < 2 or c // w < k + 1 or r * c >= 2**31:
+        _check_finite(block, start)
         return _top_k_exact(block, k, labels, lab_block, start)
     block = np.ascontiguousarray(block)
     n_groups = c // w
     body = w * n_groups
     group_max = block[:, :body].reshape(r, w, n_groups).max(axis=1)
+    _check_finite(block, start, group_max, body)
     # np.partition moves values only: several times faster than argpartition.
     t_next = np.partition(group_max, n_groups - k - 1, axis=1)[:, n_groups - k - 1]
     kept = group_max > t_next[:, None]
-    rows = np.flatnonzero(np.count_nonzero(kept, axis=1) == k)
-    # Row-major: k groups per row (no copy of ``kept`` when every row has k).
-    _, groups = np.nonzero(kept if rows.size == r else kept[rows])
+    # At most k groups per row exceed the (k+1)-th largest maximum, exactly
+    # k unless it ties with the k-th: k * r in all means no row needs a count.
+    row_of, groups = np.nonzero(kept)
+    if groups.size == k * r:
+        rows = np.arange(r)
+    else:
+        rows = np.flatnonzero(np.bincount(row_of, minlength=r) == k)
+        _, groups = np.nonzero(kept[rows])
     base = rows.astype(np.int32) * np.int32(c)
     groups = groups.astype(np.int32).reshape(rows.size, k) + base[:, None]
     offsets = (n_groups * np.arange(w)).astype(np.int32)
@@ -419,12 +440,17 @@ def _top_k_indices(block, k, labels, lab_block, start):
     m = cand.shape[1]
     kth = np.partition(cand, m - k, axis=1)[:, m - k]
     top = cand >= kth[:, None]
-    exact = (np.count_nonzero(top, axis=1) == k) & (t_next[rows] < kth)
+    above = t_next[rows] < kth
     idx = np.empty((r, k), dtype=np.intp)
+    if rows.size == r and above.all():
+        # Every row has >= k cells at or above its k-th score; k * r in
+        # all means exactly k each (no tie at the k-th): the usual case.
+        chosen = flat[top]
+        if chosen.size == k * r:
+            idx[:] = chosen.reshape(r, k) - base[:, None]
+            return idx
+    exact = (np.count_nonzero(top, axis=1) == k) & above
     good = rows[exact]
-    if good.size == r:  # the usual case: no row needs the exact path
-        idx[:] = flat[top].reshape(r, k) - base[:, None]
-        return idx
     idx[good] = flat[exact][top[exact]].reshape(good.size, k) - base[exact][:, None]
     rest = np.setdiff1d(np.arange(r), good, assume_unique=True)
     sub_lab = lab_block[rest] if lab_block is not None else None

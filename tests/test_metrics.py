@@ -2,6 +2,7 @@ import doctest
 import sys
 import tracemalloc
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +223,25 @@ def test_dense_y_true_of_any_dtype_gives_the_same_metrics(dtype):
 
 
 # ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("col", [0, 150, 297, 299])  # 296-299: left over from the groups
+def test_non_finite_scores_are_found_anywhere_on_the_grouped_path(value, col):
+    # 300 classes, k=5: the group-maximum prefilter (groups of 8 columns,
+    # 4 columns left over), whose finiteness test reads group maxima and
+    # the block minimum instead of every cell.
+    y, s = _data(60, 300, seed=11)
+    bad = s.copy()
+    bad[37, col] = value
+    for f in (partial(global_average_precision, k=5), partial(hit_at_k, k=5),
+              partial(mean_average_precision, k=5)):
+        with pytest.raises(ValueError, match=rf"finite.*y_score\[37, {col}\]"):
+            f(sp.csr_matrix(y), bad)
+    # A finite score as large as float32 allows is fine.
+    ok = s.astype(np.float32)
+    ok[37, col] = np.finfo(np.float32).max if value != -np.inf else np.finfo(np.float32).min
+    assert 0.0 <= global_average_precision(y, ok, k=5) <= 1.0
 
 
 @pytest.mark.parametrize("k", [0, -1, 1.5, "3", True, None])
