@@ -272,7 +272,7 @@ def _check_finite(block, start, group_max=None, body=0):
     """Raise if ``block`` (rows ``start:`` of y_score) holds NaN or +-inf.
 
     With ``group_max`` (the maxima of the groups covering columns
-    ``:body``, see :func:`_top_k_indices`) two reductions decide instead of
+    ``:body``, see :func:`_top_k`) two reductions decide instead of
     a cell-by-cell test, which writes a mask as large as the block: NaN
     propagates through both maximum and minimum, +inf reaches a group
     maximum (or sits in a column left over from the groups), -inf the
@@ -333,8 +333,7 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
             _check_finite(block, start)
             return 0, 0.0, counts
         # Also checks that the block is finite (cheaper along the way).
-        idx = _top_k_indices(block, need, labels, lab_block, start)
-        top_scores = np.take_along_axis(block, idx, axis=1)
+        idx, top_scores = _top_k(block, need, labels, lab_block, start, scratch)
         if lab_block is not None:
             top_labels = np.take_along_axis(lab_block, idx, axis=1)
         else:
@@ -358,6 +357,7 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
 
     step = max(1, _CHUNK_CELLS // c)
     starts = range(0, n, step)
+    scratch = threading.local()  # per-thread buffers, freed with this call
     threads = _n_threads(len(starts))
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -391,71 +391,85 @@ def _sort_rows(idx, top_scores, top_labels):
             np.take_along_axis(top_labels, order, axis=1))
 
 
-def _top_k_indices(block, k, labels, lab_block, start):
-    """Column indices of each row's k best scores (unordered).
+def _top_k(block, k, labels, lab_block, start, scratch=None):
+    """Column indices and scores of each row's k best cells (unordered).
 
     Fast path (no ``argpartition`` over whole rows): the columns are dealt
     into ``n_groups`` strided groups of ``w ~ sqrt(n_classes / k)`` columns;
-    with ``T`` the (k+1)-th largest group maximum, each row keeps its k
-    groups whose maximum exceeds ``T`` and takes its top k among those
-    ``k * w`` cells (plus the few columns left over). Every cell outside the
-    kept groups is ``<= T``, so the result is exact whenever the k-th kept
-    score is above ``T`` and no kept cell ties with it; the other rows
-    (ties) go through :func:`_top_k_exact`.
+    ``T``, the (k+1)-th largest group maximum, bounds every cell outside the
+    k groups whose maxima exceed it, while those k maxima exceed it. So a
+    row's top k are the k largest of its cells above ``T`` -- usually k or
+    a few more (one comparison pass and ``np.flatnonzero`` find them), which
+    are padded into a small matrix and partitioned. Rows where that is not
+    exact (fewer than k cells above ``T`` when group maxima tie, or a tie at
+    the k-th score) go through :func:`_top_k_exact`. ``scratch`` (a
+    ``threading.local``) keeps one mask buffer per thread across chunks:
+    a fresh chunk-sized array each time costs page faults.
     """
     r, c = block.shape
     if k >= c:
         _check_finite(block, start)
-        return np.broadcast_to(np.arange(c), block.shape).copy()
+        return np.broadcast_to(np.arange(c), block.shape).copy(), np.array(block)
     w = int(round((c / k) ** 0.5))
     if w < 2 or c // w < k + 1 or r * c >= 2**31:
         _check_finite(block, start)
-        return _top_k_exact(block, k, labels, lab_block, start)
+        return _exact_with_scores(block, k, labels, lab_block, start)
     block = np.ascontiguousarray(block)
     n_groups = c // w
     body = w * n_groups
     group_max = block[:, :body].reshape(r, w, n_groups).max(axis=1)
     _check_finite(block, start, group_max, body)
-    # np.partition moves values only: several times faster than argpartition.
-    t_next = np.partition(group_max, n_groups - k - 1, axis=1)[:, n_groups - k - 1]
-    kept = group_max > t_next[:, None]
-    # At most k groups per row exceed the (k+1)-th largest maximum, exactly
-    # k unless it ties with the k-th: k * r in all means no row needs a count.
-    row_of, groups = np.nonzero(kept)
-    if groups.size == k * r:
-        rows = np.arange(r)
-    else:
-        rows = np.flatnonzero(np.bincount(row_of, minlength=r) == k)
-        _, groups = np.nonzero(kept[rows])
-    base = rows.astype(np.int32) * np.int32(c)
-    groups = groups.astype(np.int32).reshape(rows.size, k) + base[:, None]
-    offsets = (n_groups * np.arange(w)).astype(np.int32)
-    # Flat indices of the candidates: the w cells of each kept group, then
-    # the columns left over from the groups (always candidates).
-    flat = np.empty((rows.size, w * k + c - body), dtype=np.int32)
-    np.add(groups[:, None, :], offsets[None, :, None],
-           out=flat[:, : w * k].reshape(rows.size, w, k))
-    flat[:, w * k:] = base[:, None] + np.arange(body, c, dtype=np.int32)
-    cand = np.take(block.ravel(), flat)
-    m = cand.shape[1]
-    kth = np.partition(cand, m - k, axis=1)[:, m - k]
-    top = cand >= kth[:, None]
-    above = t_next[rows] < kth
-    idx = np.empty((r, k), dtype=np.intp)
-    if rows.size == r and above.all():
-        # Every row has >= k cells at or above its k-th score; k * r in
-        # all means exactly k each (no tie at the k-th): the usual case.
-        chosen = flat[top]
-        if chosen.size == k * r:
-            idx[:] = chosen.reshape(r, k) - base[:, None]
-            return idx
-    exact = (np.count_nonzero(top, axis=1) == k) & above
-    good = rows[exact]
-    idx[good] = flat[exact][top[exact]].reshape(good.size, k) - base[exact][:, None]
-    rest = np.setdiff1d(np.arange(r), good, assume_unique=True)
-    sub_lab = lab_block[rest] if lab_block is not None else None
-    idx[rest] = _top_k_exact(block[rest], k, labels, sub_lab, start, rows=rest)
-    return idx
+    # In place: np.partition moves values only, several times faster than
+    # argpartition, and the maxima are not needed afterwards.
+    group_max.partition(n_groups - k - 1, axis=1)
+    t_next = group_max[:, n_groups - k - 1]
+    mask = getattr(scratch, "mask", None)
+    if mask is None or mask.size < r * c:
+        mask = np.empty(r * c, dtype=bool)
+        if scratch is not None:
+            scratch.mask = mask
+    above = mask[: r * c]
+    np.greater(block, t_next[:, None], out=above.reshape(r, c))
+    flat = np.flatnonzero(above)  # row-major: each row's cells in a run
+    row_of = flat // c
+    counts = np.bincount(row_of, minlength=r)
+    cols = flat - row_of * c
+    if flat.size == k * r and (counts == k).all():
+        return cols.reshape(r, k), block.ravel()[flat].reshape(r, k)
+    # Pad each row's cells above T to the widest row; the padding ranks
+    # below every real cell (which are > T), and rows with fewer than k
+    # real cells are redone exactly.
+    width = int(counts.max())
+    if width < k:  # every row's group maxima tie
+        return _exact_with_scores(block, k, labels, lab_block, start)
+    pad = -np.inf if block.dtype.kind == "f" else np.iinfo(block.dtype).min
+    dest = np.arange(flat.size) + np.repeat(np.arange(r) * width - (np.cumsum(counts) - counts),
+                                            counts)
+    vals = np.full(r * width, pad, dtype=block.dtype)
+    vals[dest] = block.ravel()[flat]
+    padded_cols = np.zeros(r * width, dtype=np.intp)
+    padded_cols[dest] = cols
+    vals = vals.reshape(r, width)
+    part = np.argpartition(vals, width - k, axis=1)[:, width - k:]
+    # argpartition leaves the k-th largest first in the slice: a row is
+    # exact iff no other cell reaches it.
+    # The scores come from the small matrix: gathering them from the block
+    # again would cost a cache miss per cell.
+    top = np.take_along_axis(vals, part, axis=1)
+    idx = np.take_along_axis(padded_cols.reshape(r, width), part, axis=1)
+    kth = top[:, :1]
+    redo = np.flatnonzero((counts < k) | (np.count_nonzero(vals >= kth, axis=1) > k))
+    if redo.size:
+        sub_lab = lab_block[redo] if lab_block is not None else None
+        idx[redo], top[redo] = _exact_with_scores(block[redo], k, labels, sub_lab, start,
+                                                  rows=redo)
+    return idx, top
+
+
+def _exact_with_scores(block, k, labels, lab_block, start, rows=None):
+    """:func:`_top_k_exact`'s indices and the scores there."""
+    idx = _top_k_exact(block, k, labels, lab_block, start, rows)
+    return idx, np.take_along_axis(block, idx, axis=1)
 
 
 def _top_k_exact(block, k, labels, lab_block, start, rows=None):

@@ -496,9 +496,9 @@ def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch
         return out
 
     fast = run()
-    monkeypatch.setattr(M, "_top_k_indices",
-                        lambda block, kk, labels, lab, start:
-                        M._top_k_exact(block, kk, labels, lab, start))
+    monkeypatch.setattr(M, "_top_k",
+                        lambda block, kk, labels, lab, start, scratch=None:
+                        M._exact_with_scores(block, kk, labels, lab, start))
     exact = run()
     assert fast == exact
     assert fast[0]["gap"] == pytest.approx(ref.gap(tie_free, y, k), rel=1e-12)
