@@ -20,38 +20,58 @@ Run: ``python benchmarks/bench_metrics.py`` (about 70 s; ``--quick`` for a
 20,000-video run).
 
 Measured 2026-11-26 on the 2-core AMD EPYC VM (24 GiB, numpy 2.4.6, load
-average 1-2), 100,000 x 3862 (score matrix 1545 MB), three runs (06:08,
-06:10, 07:25 UTC; the machine's speed drifted between them, the loop's
-time by as much as the vectorized code's):
+average ~1), 100,000 x 3862 (score matrix 1545 MB), four runs of the
+current code between 12:35 and 12:47 UTC (the machine's speed drifts: the
+loop's time varied by 20% between runs, the vectorized times as much; each
+speed-up is loop / vectorized *within* one run):
 
 ========================  ===========  =========  ===========  ==============
 what                      vector s     loop s     speed-up     peak / scores
 ========================  ===========  =========  ===========  ==============
-GAP@20, sparse y_true     0.53 - 0.72  7.4 -12.2  14x - 17x    0.04 (56 MB)
-GAP@20, dense y_true      0.67 - 1.01  7.4 -12.2  11x - 16x    0.03 (52 MB)
-all four, sparse y_true   0.87 - 1.32  16.0-27.6  18x - 22x    0.17 (264 MB)
-all four, dense y_true    1.09 - 1.59  16.0-27.6  15x - 19x    0.17 (264 MB)
+GAP@20, sparse y_true     0.52 - 0.68  11.2-13.5  18x - 26x    0.02 (32 MB)
+GAP@20, dense y_true      0.55 - 0.72  11.2-13.5  17x - 24x    0.02 (29 MB)
+all four, sparse y_true   1.00 - 1.48  23.5-28.4  19x - 26x    0.16 (240 MB)
+all four, dense y_true    1.25 - 1.36  23.5-28.4  19x - 23x    0.16 (240 MB)
 ========================  ===========  =========  ===========  ==============
 
-(the second run is the one after the dense-label changes; the first
-predates them, hence its slower dense rows).
+GAP@20 sparse by run: 18x, 24x, 21x, 26x (the first run followed a
+training job and its vectorized times were the slowest); the code before
+this session's changes (efea95a) measured 14x - 17x the same way. Timed
+against each other in one process (5 interleaved runs, best of each), the
+current code takes 5.0 - 5.4 us per row with 2 threads where efea95a took
+6.3 - 7.2 (20-25% less), one thread 10.4 vs 13.0.
 
 Max |vectorized - loop|: 2e-8 (float32 scores tie in this data; the tie
-rules differ). Same code one-threaded: ~1.0-1.1 s for GAP (10-12x).
+rules differ).
 
-How the vectorized pass spends its ~11 us per 3862-class row (one thread,
-543-row chunks): isfinite 2.2, strided group max 2.1 (these two are the
-reads of the score matrix from memory), partition of the 275 group maxima
-1.0, kept groups 1.9, candidate indices 0.8, gather of 292 candidates 1.6,
-their partition 1.1, selection 1.4. Chunks run on 2 threads here (1.6x).
+How the top-k step spends its ~8.7 us per 3862-class row (one thread,
+543-row chunks, 20,000 rows): strided group max 2.0 (the read of the score
+matrix from memory), finiteness 1.0 (the block minimum plus the group
+maxima: NaN propagates through both, +inf reaches a group maximum, -inf the
+minimum; it was a cell-by-cell ``isfinite``, 2.2), in-place partition of
+the 275 group maxima 0.8, the comparison with the (k+1)-th group maximum
+into a reused per-thread mask 1.95 (with a fresh mask each chunk it took
+4-5: page faults), ``flatnonzero`` 1.2, padding the ~21 cells per row
+found into a small matrix, its argpartition and the tie check 1.4. The
+previous design gathered the 280 cells of the 20 kept strided groups
+(touching nearly every cache line of the row again) and partitioned them:
+6.8 us (kept groups, candidate indices, gather, partition, selection) for
+what now takes 4.6. The scores come back with the indices
+(before, a second gather from the block). GAP then sorts the pooled
+(n_videos x 20) scores in float32 when the input is float32 (half the
+bytes of float64).
+
 Tried without gain: narrower or wider groups (w = 7-14), 64-270-row chunks
 (cache-resident, but more per-call overhead), a BLAS matrix-vector product
 as the finiteness check (OpenBLAS serializes callers from several threads),
-jax.lax.top_k (1.7 s), running the finiteness check after the selection
-(so that it reads a cached chunk: no change). The >= 20x target is met for
-all four metrics on sparse labels (18-22x) and missed for GAP alone (14-17x
-sparse, 11-16x dense); the memory target (<= 2x the score matrix) is met by
-far (0.03-0.17x).
+jax.lax.top_k (1.7 s), the group maximum into a preallocated output (1.99
+vs 1.74 us per row), contiguous instead of strided groups (their maxima cost
+7-15 us per row in numpy). The comparison with a per-row threshold costs
+1.8x a comparison with one scalar (numpy's broadcast loop is not the
+contiguous-scalar SIMD loop); a shared scalar threshold would flood rows
+whose scores are all high. The >= 20x target is met for GAP in three of
+four runs (18-26x) and for all four metrics in every run (19-26x); the
+memory target (<= 2x the score matrix) is met by far (0.02-0.16x).
 
 "all four" = one YT8MEvaluator.update() + result() (GAP@20, Hit@1, PERR,
 MAP) vs the reference's calculate_gap + MAP + hit_at_one + PERR.

@@ -14,8 +14,9 @@ How it is computed
 ------------------
 Rows are processed in chunks of about two million cells, on up to four
 threads (numpy releases the GIL in every call that matters). Each video's
-top-k classes are found by a group-maximum prefilter and a partition of the
-few surviving cells (a full ``np.argpartition`` only for rows with ties),
+top-k classes are found by a group-maximum prefilter (the cells above the
+(k+1)-th largest group maximum, usually k or a few more) and a partition of
+those few cells (a full ``np.argpartition`` only for rows with ties),
 the labels of those k cells are gathered (for sparse ``y_true`` from the
 canonical CSR structure, one chunk at a time, never densifying the matrix),
 and only the ``n_videos * k`` (score, label, class) triples are kept; GAP
