@@ -458,12 +458,12 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     padded_cols[dest] = cols
     vals = vals.reshape(r, width)
     part = np.argpartition(vals, width - k, axis=1)[:, width - k:]
-    # argpartition leaves the k-th largest first in the slice: a row is
-    # exact iff no other cell reaches it.
     # The scores come from the small matrix: gathering them from the block
     # again would cost a cache miss per cell.
     top = np.take_along_axis(vals, part, axis=1)
     idx = np.take_along_axis(padded_cols.reshape(r, width), part, axis=1)
+    # argpartition leaves the k-th largest first in the slice: a row is
+    # exact iff no other cell reaches it.
     kth = top[:, :1]
     redo = np.flatnonzero((counts < k) | (np.count_nonzero(vals >= kth, axis=1) > k))
     if redo.size:

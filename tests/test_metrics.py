@@ -484,7 +484,10 @@ def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch
     tie_free = rng.permutation(300 * 400).reshape(300, 400) / 1e5
     saturated = np.minimum(rng.random((300, 400)) * 1.5, 1.0)  # many exact 1.0
     coarse = np.round(rng.random((300, 400)), 2)  # many ties everywhere
-    cases = [tie_free, saturated, coarse, np.asfortranarray(coarse)]
+    cases = [tie_free, saturated, coarse, np.asfortranarray(coarse),
+             # integer scores: the padding of the prefilter is the dtype's minimum
+             (coarse * 100).astype(np.int16), (coarse * 100).astype(np.uint8),
+             tie_free.astype(np.float32)]
 
     def run():
         out = []
