@@ -57,6 +57,12 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     # QRNN with batch normalization on its readout (the default since;
     # ``--part video --seeds 3 --models QRNN``, 2026-11-26 10:04 UTC, load ~1)
     QRNN    0.5995 +-0.0042  0.7116  0.5773  3,758,870  45.1     29
+    # QRNN width on the validation split (shards 0-11 train, 12-15
+    # validate; seed 0; 2026-11-26 12:55 UTC): units 512 (default, 3.8M)
+    # 0.5903, units 1024 (7.5M) 0.5957 -- the MLP 0.6037, DenseNet 0.5973
+    # there. Width helps now that the readout is normalized (without it
+    # 1024 units scored 0.579) but not past the MLP; 512 stays, since the
+    # same units also set the cost per frame on frame-level input.
     # from bench_densenet.py's run (the table's other rows)
     DenseNet  0.6028 +-0.0016  0.7029  0.5689  7,733,014  92.8   60
     MLP       0.6045 +-0.0015  0.7199  0.5802  10,287,382 123.5  88
