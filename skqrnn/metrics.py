@@ -100,7 +100,6 @@ class _Labels:
     """
 
     def __init__(self, y_true):
-        self._local = threading.local()
         if sp.issparse(y_true):
             if y_true.ndim != 2:
                 raise ValueError(
@@ -173,25 +172,25 @@ class _Labels:
             return block.view(bool)  # bytes that are all 0 or 1 are valid bools
         return block == 1
 
-    def chunk_lookup(self, start, stop, idx):
+    def chunk_lookup(self, start, stop, idx, scratch):
         """Labels (bool) of cells ``(start + i, idx[i, j])`` of a sparse y_true.
 
-        The chunk's positives are scattered into a reused flat bool scratch
-        of one chunk's size, read back at ``idx`` and cleared again: O(1) per
-        lookup, and memory bounded by the chunk, never the whole matrix.
+        The chunk's positives are scattered into a reused flat bool buffer
+        of one chunk's size (``scratch.labels``, ``scratch`` a
+        ``threading.local``), read back at ``idx`` and cleared again: O(1)
+        per lookup, and memory bounded by the chunk, never the whole matrix.
         """
         c = self.shape[1]
         lo, hi = np.searchsorted(self.keys, [start * c, stop * c])
         local = self.keys[lo:hi] - start * c
         size = (stop - start) * c
-        # One scratch per thread: _scan runs chunks on several threads.
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None or scratch.size < size:
-            scratch = self._local.scratch = np.zeros(size, dtype=bool)
-        scratch[local] = True
+        buf = getattr(scratch, "labels", None)
+        if buf is None or buf.size < size:
+            buf = scratch.labels = np.zeros(size, dtype=bool)
+        buf[local] = True
         flat = idx + (np.arange(stop - start) * c)[:, None]
-        out = scratch[flat]
-        scratch[local] = False
+        out = buf[flat]
+        buf[local] = False
         return out
 
     def lookup(self, rows, cols):
@@ -344,7 +343,7 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
         if lab_block is not None:
             top_labels = np.take_along_axis(lab_block, idx, axis=1)
         else:
-            top_labels = labels.chunk_lookup(start, stop, idx)
+            top_labels = labels.chunk_lookup(start, stop, idx, scratch)
         # Order matters only for a prefix shorter than what was selected.
         if perr or (hit_k and hit_k < need) or keep < need:
             idx, top_scores, top_labels = _sort_rows(idx, top_scores, top_labels)
@@ -364,7 +363,9 @@ def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
 
     step = max(1, _CHUNK_CELLS // c)
     starts = range(0, n, step)
-    scratch = threading.local()  # per-thread buffers, freed with this call
+    # Per-thread buffers reused from chunk to chunk (a fresh chunk-sized
+    # array each time costs page faults), freed with this call.
+    scratch = threading.local()
     threads = _n_threads(len(starts))
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -410,8 +411,7 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     are padded into a small matrix and partitioned. Rows where that is not
     exact (fewer than k cells above ``T`` when group maxima tie, or a tie at
     the k-th score) go through :func:`_top_k_exact`. ``scratch`` (a
-    ``threading.local``) keeps one mask buffer per thread across chunks:
-    a fresh chunk-sized array each time costs page faults.
+    ``threading.local``) holds the thread's mask buffer between chunks.
     """
     r, c = block.shape
     if k >= c:
@@ -441,7 +441,7 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     row_of = flat // c
     counts = np.bincount(row_of, minlength=r)
     cols = flat - row_of * c
-    if flat.size == k * r and (counts == k).all():
+    if (counts == k).all():
         return cols.reshape(r, k), block.ravel()[flat].reshape(r, k)
     # Pad each row's cells above T to the widest row; the padding ranks
     # below every real cell (which are > T), and rows with fewer than k
