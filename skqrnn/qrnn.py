@@ -459,10 +459,8 @@ class QRNNClassifier(_SequenceClassifier):
                 h = L.Dropout(self.dropout, name=f"qrnn{i}_dropout")(h)
         if h.ndim == 3:
             h = self._readout(h, mask, bidirectional=self.bidirectional)
-        # "auto": only for video-level vectors (no frame mask), where it
-        # measured +0.9 GAP points on the real sample's validation shards
-        # (0.591 vs 0.582, two seeds); on synthetic frame sequences it cost
-        # 9 points with the default readout (see the parameter's doc).
+        # "auto": video-level vectors carry no frame mask; the measurements
+        # behind the choice are in the readout_batchnorm parameter's doc.
         use_bn = self.readout_batchnorm
         if isinstance(use_bn, str):
             use_bn = mask is None
