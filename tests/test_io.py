@@ -1,5 +1,6 @@
 """Tests of skqrnn.io: real YouTube-8M bytes, written bytes, bad input, TensorFlow parity."""
 
+import gc
 import glob
 import gzip
 import json
@@ -370,13 +371,17 @@ def good_file(tmp_path):
     return path
 
 
-def _record_offsets(path):
-    data = Path(path).read_bytes()
+def _offsets(data):
     offsets, pos = [], 0
     while pos < len(data):
         offsets.append(pos)
         pos += 16 + struct.unpack_from("<Q", data, pos)[0]
-    return data, offsets
+    return offsets
+
+
+def _record_offsets(path):
+    data = Path(path).read_bytes()
+    return data, _offsets(data)
 
 
 def test_bad_crc(good_file):
@@ -406,6 +411,112 @@ def test_truncated_record(good_file):
     with pytest.raises(YT8MFormatError) as ei:
         list(read_records(good_file))
     _assert_error(ei, good_file, 3, "truncated record")
+
+
+# Compressed streams cut short. gzip.GzipFile.read raised EOFError and dropped
+# all it had decompressed in that read (up to a MiB: every record of a small
+# file), so on_error="skip" kept no record and the error named record 0; a ZLIB
+# stream cut on a record boundary was read as complete, silently.
+def _check_cut_stream(path, data, kind, frac):
+    """Cut ``data`` compressed at ``frac``; the records whole in it must all come back."""
+    offs = _offsets(data)
+    ends = offs[1:] + [len(data)]
+    comp = gzip.compress(data) if kind == "gz" else zlib.compress(data)
+    cut = comp[: int(len(comp) * frac)]
+    path.write_bytes(cut)
+    d = zlib.decompressobj(31 if kind == "gz" else 15)  # what the cut stream still holds
+    held = len(d.decompress(cut) + d.flush())
+    k = sum(1 for e in ends if e <= held)  # the records whole in it
+    assert k < len(offs)
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, k, "truncated")
+    assert ei.value.offset == offs[k]  # offset in the decompressed stream
+    with pytest.warns(SkippedRecordsWarning, match="skipped 1"):
+        kept = list(read_records(path, on_error="skip"))
+    assert kept == [data[o + 12 : e - 4] for o, e in zip(offs[:k], ends[:k])]
+    return k
+
+
+@pytest.mark.parametrize("kind", ["gz", "zz"])
+@pytest.mark.parametrize("frac", [0.1, 0.5, 0.9])
+def test_truncated_compressed_stream_keeps_intact_records(tmp_path, good_file, kind, frac):
+    data = good_file.read_bytes()  # 5 records of ~4.7 kB: one read of the old GzipFile
+    k = _check_cut_stream(tmp_path / f"cut.tfrecord.{kind}", data, kind, frac)
+    assert k >= 4 * frac - 1  # random floats barely compress: about frac of them survive
+
+
+@needs_sample
+@pytest.mark.parametrize("kind", ["gz", "zz"])
+def test_truncated_compressed_real_shard(tmp_path, kind):
+    data = Path(_shards()[0]).read_bytes()
+    path = tmp_path / f"cut.tfrecord.{kind}"
+    for frac in (0.3, 0.9):
+        k = _check_cut_stream(path, data, kind, frac)
+        # The same records load_yt8m keeps from the uncompressed file cut there.
+        plain = tmp_path / "cut.tfrecord"
+        plain.write_bytes(data[: _offsets(data)[k] + 100])
+        with pytest.warns(SkippedRecordsWarning):
+            ids = load_yt8m(path, on_error="skip").ids
+        with pytest.warns(SkippedRecordsWarning):
+            assert ids.tolist() == load_yt8m(plain, on_error="skip").ids.tolist()
+        assert len(ids) == k > 0
+
+
+@pytest.mark.parametrize("kind", ["gz", "zz"])
+def test_compressed_stream_cut_on_a_record_boundary_is_an_error(tmp_path, good_file, kind):
+    # A writer killed after a flush leaves whole records and no end marker:
+    # the framing looks complete, only the compressed stream says it is cut.
+    data = good_file.read_bytes()
+    offs = _offsets(data)
+    c = zlib.compressobj(wbits=31 if kind == "gz" else 15)
+    path = tmp_path / f"flushed.tfrecord.{kind}"
+    path.write_bytes(c.compress(data[: offs[3]]) + c.flush(zlib.Z_SYNC_FLUSH))
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, 3, "truncated", "end-of-stream marker")
+    with pytest.warns(SkippedRecordsWarning, match="skipped 1"):
+        assert len(load_yt8m(path, on_error="skip").ids) == 3
+
+
+def test_gzip_members_padding_and_trailing_garbage(tmp_path, good_file):
+    # Read as gzip.GzipFile reads: members in a row, zero padding between them.
+    data = good_file.read_bytes()
+    offs = _offsets(data)
+    path = tmp_path / "multi.tfrecord.gz"
+    path.write_bytes(
+        gzip.compress(data[: offs[2]]) + b"\0" * 7 + gzip.compress(data[offs[2] :]) + b"\0"
+    )
+    assert list(read_records(path)) == list(read_records(good_file))
+    path.write_bytes(gzip.compress(data) + b"junk")
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, 5, "Not a gzipped file")
+    path.write_bytes(data)  # an uncompressed file named .gz
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, 0, "Not a gzipped file")
+
+
+@pytest.mark.parametrize("name", ["r.tfrecord.gz", "r.tfrecord.zz"])
+def test_compressed_files_are_closed(tmp_path, good_file, name):
+    # gzip.GzipFile(fileobj=raw).close() left raw open: a ResourceWarning per read.
+    path = tmp_path / name
+    write_records(path, list(read_records(good_file)))
+    cut = tmp_path / ("cut_" + name)
+    cut.write_bytes(path.read_bytes()[:-30])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_yt8m(path)
+        list(read_records(path))
+        list(iter_yt8m(path, batch_size=2))
+        len(iter_yt8m(path, batch_size=2))  # counts the records
+        load_yt8m(cut, on_error="skip")
+        with pytest.raises(YT8MFormatError):
+            load_yt8m(cut)
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []
 
 
 @pytest.mark.parametrize("compressed", [False, True])

@@ -175,35 +175,95 @@ def _check_compression(compression):
     return _COMPRESSIONS[key]
 
 
-class _ZlibReader:
-    """File-like ``read(n)`` over a ZLIB stream (TF's compression_type='ZLIB')."""
+class _InflateReader:
+    """File-like ``read(n)`` over a GZIP or ZLIB stream (TF's compression_type).
 
-    def __init__(self, raw):
+    Not ``gzip.GzipFile``: its ``read`` raises EOFError on a truncated file
+    and drops what it had decompressed of that chunk (up to a MiB of intact
+    records), and closing it leaves the file it was given open. Here every
+    byte that decompresses is returned first; the error (truncation, corrupt
+    data, a failed read) is raised by the next ``read``, so the reader sees
+    each complete record and the error lands on the first incomplete one.
+    ``close`` closes the underlying file.
+
+    GZIP as gzip.GzipFile reads it: members one after another, zero bytes of
+    padding between them ignored. ZLIB: one stream (bytes after it ignored).
+    A stream that ends before its end marker raises EOFError, even when it
+    ends on a record boundary (the framing alone cannot tell).
+    """
+
+    def __init__(self, raw, kind):
         self._raw = raw
-        self._d = zlib.decompressobj()
-        self._pending = b""
+        self._kind = kind
+        self._wbits = 16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS
+        self._d = None  # decompressor of the current member; None between members
+        self._input = b""  # compressed bytes for the next member
+        self._pending = b""  # decompressed, not returned yet
+        self._members = 0  # members finished
+        self._error = None  # raised once _pending is drained
         self._eof = False
 
     def read(self, n):
         out = []
         have = 0
         while have < n:
-            if self._pending:
-                piece, self._pending = self._pending[: n - have], self._pending[n - have :]
+            pending = self._pending
+            if pending:
+                if len(pending) <= n - have:
+                    piece, self._pending = pending, b""
+                else:
+                    piece, self._pending = pending[: n - have], pending[n - have :]
                 out.append(piece)
                 have += len(piece)
                 continue
-            if self._eof:
+            if self._eof or self._error is not None:
                 break
-            data = self._d.unconsumed_tail or self._raw.read(_CHUNK)
-            if not data:
-                self._pending = self._d.flush()
-                self._eof = True
-                continue
-            self._pending = self._d.decompress(data, max(n - have, _CHUNK))
+            try:
+                self._fill(max(n - have, _CHUNK))
+            except (OSError, EOFError, zlib.error) as exc:
+                self._error = exc
+        if not out and self._error is not None:
+            raise self._error
         return b"".join(out)
 
+    def _fill(self, size):
+        """Decompress some more into ``_pending`` (or set ``_eof``/``_error``)."""
+        d = self._d
+        if d is None:  # before the first member or between two
+            data = self._input or self._raw.read(_CHUNK)
+            self._input = b""
+            if not data:
+                self._eof = True
+                return
+            if self._members:
+                data = data.lstrip(b"\0")  # padding after a member, as GzipFile allows
+                if not data:
+                    return
+            if self._kind == "gzip" and not data.startswith(b"\x1f\x8b"[: len(data)]):
+                # zlib would say "incorrect header check"; GzipFile's words are clearer.
+                raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
+            d = self._d = zlib.decompressobj(self._wbits)
+        else:
+            data = d.unconsumed_tail or self._raw.read(_CHUNK)
+            if not data:
+                # The file ends inside a member: hand out what is left, then fail.
+                self._pending = d.flush()
+                self._error = EOFError(
+                    f"truncated {self._kind.upper()} stream: the file ends before the "
+                    "end-of-stream marker"
+                )
+                return
+        self._pending = d.decompress(data, size)
+        if d.eof:
+            self._members += 1
+            if self._kind == "gzip":
+                self._d = None
+                self._input = d.unused_data
+            else:
+                self._eof = True
+
     def close(self):
+        self._d = None
         self._raw.close()
 
 
@@ -250,10 +310,8 @@ def open_stream(path, compression=None):
                 compression = _sniff(head)
                 raw.seek(0)
         size = None
-        if compression == "gzip":
-            return gzip.GzipFile(fileobj=raw, mode="rb"), None
-        if compression == "zlib":
-            return _ZlibReader(raw), None
+        if compression in ("gzip", "zlib"):
+            return _InflateReader(raw, compression), None
         if not _is_url(path):
             size = os.fstat(raw.fileno()).st_size
         return raw, size
@@ -263,6 +321,13 @@ def open_stream(path, compression=None):
 
 
 # ------------------------------------------------------------------------- reading
+def _read_failure(exc, truncated):
+    """The reason for a read that raised; ``truncated`` says what an EOFError cut short."""
+    if isinstance(exc, EOFError):  # _InflateReader: compressed stream cut short
+        return f"{truncated} ({exc})"
+    return f"cannot decompress/read the stream: {exc}"
+
+
 def _iter_file(fobj, path, size, verify_crc, skipped):
     """Yield ``(index, data)`` for each record of one open stream.
 
@@ -277,7 +342,9 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
     try:
         first = fobj.read(_CHUNK)
     except (OSError, EOFError, zlib.error) as exc:
-        raise YT8MFormatError(path, 0, f"cannot decompress/read the stream: {exc}", 0) from exc
+        raise YT8MFormatError(
+            path, 0, _read_failure(exc, "truncated file: not one byte decompresses"), 0
+        ) from exc
     if not first:
         raise YT8MFormatError(path, 0, "empty file (0 bytes): it holds no record", 0)
     buf = first
@@ -288,7 +355,16 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
                 more = fobj.read(_CHUNK)
             except (OSError, EOFError, zlib.error) as exc:
                 raise YT8MFormatError(
-                    path, index, f"cannot decompress/read the stream: {exc}", base + pos
+                    path,
+                    index,
+                    _read_failure(
+                        exc,
+                        f"truncated record: {avail} byte(s) at the end of the stream, "
+                        "a record header needs 12"
+                        if avail
+                        else "truncated file: the stream ends after the last complete record",
+                    ),
+                    base + pos,
                 ) from exc
             if not more:
                 if avail == 0:
@@ -334,7 +410,14 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
                     more = fobj.read(min(max(_CHUNK, need - have), _MAX_PIECE))
                 except (OSError, EOFError, zlib.error) as exc:
                     raise YT8MFormatError(
-                        path, index, f"cannot decompress/read the stream: {exc}", base + pos
+                        path,
+                        index,
+                        _read_failure(
+                            exc,
+                            f"truncated record: length header says {length} bytes of data "
+                            f"(+4 CRC) but the stream ends after {have - 12}",
+                        ),
+                        base + pos,
                     ) from exc
                 if not more:
                     raise YT8MFormatError(
