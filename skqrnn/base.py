@@ -290,8 +290,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}."
             )
-        if self.callbacks is not None and not all(
-            isinstance(cb, keras.callbacks.Callback) for cb in self.callbacks
+        if self.callbacks is not None and not (
+            isinstance(self.callbacks, (list, tuple))
+            and all(isinstance(cb, keras.callbacks.Callback) for cb in self.callbacks)
         ):
             raise ValueError("callbacks must be a list of keras.callbacks.Callback instances.")
 
@@ -394,6 +395,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             )
 
         if target_type == _MULTILABEL:
+            _check_indicator(y)
             n_labels = y.shape[1]
             if reset:
                 if classes is not None and not np.array_equal(
@@ -507,7 +509,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         if isinstance(opt, keras.optimizers.Optimizer):
             return opt.__class__.from_config(opt.get_config())
         if isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
-            return opt(learning_rate=self.learning_rate)
+            return opt(learning_rate=float(self.learning_rate))
         if isinstance(opt, str):
             try:
                 cls = type(keras.optimizers.get(opt))
@@ -515,7 +517,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"optimizer={opt!r} is not a Keras optimizer name (e.g. 'adam', 'sgd')."
                 ) from None
-            return cls(learning_rate=self.learning_rate)
+            return cls(learning_rate=float(self.learning_rate))
         raise ValueError(
             "optimizer must be a Keras optimizer name, class or instance; got "
             f"{opt!r}."
@@ -686,22 +688,24 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         callbacks = []
         if val is not None and (self._target_type == _MULTILABEL or self.monitor == "val_gap"):
             callbacks.append(_ValidationGAP(val[0], val[1], self.batch_size))
+        # The user's callbacks run before early stopping, so a quantity one of
+        # them adds to the epoch's logs can be monitored.
+        for cb in self.callbacks or ():
+            try:
+                callbacks.append(copy.deepcopy(cb))
+            except Exception:  # e.g. a callback holding a lock or a file handle
+                callbacks.append(cb)
         if self.early_stopping and not partial:
             if self.monitor.startswith("val_") and val is None:
                 raise ValueError(
                     f"early_stopping with monitor={self.monitor!r} needs validation data: set "
                     "validation_split > 0, pass validation_data to fit, or use monitor='loss'."
                 )
-            callbacks.append(keras.callbacks.EarlyStopping(
+            callbacks.append(_EarlyStopping(
                 monitor=self.monitor, patience=self.patience,
                 mode="min" if "loss" in self.monitor else "max",
                 restore_best_weights=self.restore_best_weights,
             ))
-        for cb in self.callbacks or ():
-            try:
-                callbacks.append(copy.deepcopy(cb))
-            except Exception:  # e.g. a callback holding a lock or a file handle
-                callbacks.append(cb)
         return callbacks
 
     # ------------------------------------------------------------- prediction
@@ -1031,6 +1035,31 @@ def _check_real(est, name, low, high, *, low_inclusive=True, high_inclusive=True
         raise ValueError(f"{name} must be a real number in {lo or '('}{hi}; got {value!r}.")
 
 
+def _check_indicator(y):
+    """Raise unless the multi-label target (ndarray or CSR) holds only 0 and 1.
+
+    scikit-learn's ``type_of_target`` calls any two-valued matrix (-1/1,
+    0/2) a multi-label indicator; trained on one, the binary cross-entropy
+    turns NaN and the network predicts nothing, without an error.
+    """
+    values = y.data if sp.issparse(y) else y
+    bad = (values != 0) & (values != 1)
+    if not bad.any():
+        return
+    if sp.issparse(y):
+        first = np.flatnonzero(bad)[0]
+        row = int(np.searchsorted(y.indptr, first, side="right") - 1)
+        col, value = int(y.indices[first]), values[first].item()
+    else:
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        value = values[row, col].item()
+    raise ValueError(
+        "A multi-label y must be a 0/1 indicator matrix (1: the sample has the label); y "
+        f"holds {np.unique(values[bad])[:5].tolist()}, e.g. {value!r} at row {row}, "
+        f"column {col}. Map it to 0/1 first (for -1/1 labels: (y > 0).astype(int))."
+    )
+
+
 def _check_known_labels(y, classes, what):
     unknown = np.setdiff1d(np.unique(y), classes)
     if unknown.size:
@@ -1149,6 +1178,21 @@ def _predict(model, X, batch_size):
             batch = np.concatenate([batch, pad])
         out[start:start + m] = np.asarray(model.predict_on_batch(batch))[:m]
     return out
+
+
+class _EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras's early stopping, but a monitored quantity the fit does not log
+    is an error: Keras only warns, and the fit then never stops early."""
+
+    def get_monitor_value(self, logs):
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise ValueError(
+                f"early_stopping monitors {self.monitor!r}, which this fit does not log; it "
+                f"logs {sorted(logs)} (monitor: 'val_loss', 'loss', 'val_gap', or a quantity "
+                "one of your callbacks adds to the logs)."
+            )
+        return super().get_monitor_value(logs)
 
 
 class _ValidationGAP(keras.callbacks.Callback):

@@ -70,7 +70,7 @@ class LogisticClassifier(KerasClassifierBase):
         return x
 
     def _head_regularizer(self):
-        return keras.regularizers.L2(self.l2) if self.l2 else None
+        return keras.regularizers.L2(float(self.l2)) if self.l2 else None
 
 
 class MLPBaselineClassifier(KerasClassifierBase):
@@ -131,6 +131,6 @@ class MLPBaselineClassifier(KerasClassifierBase):
 
     def _build_body(self, x):
         x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")(x)
-        x = keras.layers.Dense(self.hidden_units, activation="relu", name="hidden")(x)
+        x = keras.layers.Dense(int(self.hidden_units), activation="relu", name="hidden")(x)
         x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="hidden_bn")(x)
-        return keras.layers.Dropout(self.dropout, name="dropout")(x)
+        return keras.layers.Dropout(float(self.dropout), name="dropout")(x)

@@ -151,12 +151,13 @@ class _SequenceClassifier(KerasClassifierBase):
     def _window(self, x):
         """Convolution width: never wider than a fixed-length (2-D input) sequence."""
         steps = x.shape[1]
-        return self.window if steps is None else min(self.window, steps)
+        window = int(self.window)
+        return window if steps is None else min(window, steps)
 
     def _qrnn(self, units, x, mask, name, *, window, return_sequences=True,
               bidirectional=False):
         layer = QRNN(
-            units, window=window, pooling=self.pooling, zoneout=self.zoneout,
+            int(units), window=window, pooling=self.pooling, zoneout=float(self.zoneout),
             return_sequences=return_sequences, scan=self.scan, name=name,
             # Readouts and later layers take the mask, so masked frames need
             # no carried-over output (which would cost a second scan).
@@ -448,15 +449,16 @@ class QRNNClassifier(_SequenceClassifier):
         h = self._input_norm(x, mask)
         window = self._window(h)
         L = keras.layers
-        for i in range(1, self.n_layers + 1):
-            last = i == self.n_layers
+        n_layers = int(self.n_layers)
+        for i in range(1, n_layers + 1):
+            last = i == n_layers
             # The final states of both directions need the layer's own
             # last-state output; one direction reads it off the sequence.
             final_state = last and self.readout == "last" and self.bidirectional
             h = self._qrnn(self.units, h, mask, f"qrnn{i}", window=window,
                            return_sequences=not final_state, bidirectional=self.bidirectional)
             if not last:
-                h = L.Dropout(self.dropout, name=f"qrnn{i}_dropout")(h)
+                h = L.Dropout(float(self.dropout), name=f"qrnn{i}_dropout")(h)
         if h.ndim == 3:
             h = self._readout(h, mask, bidirectional=self.bidirectional)
         # "auto": video-level vectors carry no frame mask; the measurements
@@ -466,7 +468,7 @@ class QRNNClassifier(_SequenceClassifier):
             use_bn = mask is None
         if use_bn:
             h = L.BatchNormalization(momentum=BN_MOMENTUM, name="readout_bn")(h)
-        return L.Dropout(self.dropout, name="readout_dropout")(h)
+        return L.Dropout(float(self.dropout), name="readout_dropout")(h)
 
 
 class DCQRNNClassifier(_SequenceClassifier):
@@ -636,25 +638,25 @@ class DCQRNNClassifier(_SequenceClassifier):
         width = h.shape[-1]
         for b, n_layers in enumerate(self.block_layers, 1):
             features = [h]
-            for i in range(1, n_layers + 1):
+            for i in range(1, int(n_layers) + 1):
                 prefix = f"block{b}_layer{i}"
                 inp = features[0] if len(features) == 1 else L.Concatenate(
                     name=f"{prefix}_concat")(features)
                 features.append(self._qrnn(self.growth_rate, inp, mask, f"{prefix}_qrnn",
                                            window=window))
             h = L.Concatenate(name=f"block{b}_output")(features)
-            width += n_layers * self.growth_rate
+            width += int(n_layers) * int(self.growth_rate)
             if b < len(self.block_layers):
                 h = L.BatchNormalization(momentum=BN_MOMENTUM, name=f"transition{b}_bn")(h, mask=mask)
                 h = L.ReLU(name=f"transition{b}_relu")(h)
                 if self.compression < 1.0:
                     width = max(1, int(self.compression * width))
                     h = L.Dense(width, name=f"transition{b}_dense")(h)
-                h = L.Dropout(self.dropout, name=f"transition{b}_dropout")(h)
+                h = L.Dropout(float(self.dropout), name=f"transition{b}_dropout")(h)
         h = self._readout(h, mask)
         h = L.BatchNormalization(momentum=BN_MOMENTUM, name="final_bn")(h)
         h = L.ReLU(name="final_relu")(h)
-        return L.Dropout(self.dropout, name="final_dropout")(h)
+        return L.Dropout(float(self.dropout), name="final_dropout")(h)
 
 
 def _fill_doc(cls, **defaults):

@@ -305,6 +305,30 @@ def test_validation_early_stopping_on_val_gap(ml_data):
     assert est.score(X[96:], Y[96:]) == pytest.approx(best, abs=1e-6)
 
 
+def test_early_stopping_on_an_unlogged_quantity_is_an_error(ml_data):
+    # Keras only warns, and the fit would run every epoch without stopping.
+    X, Y = ml_data
+    with pytest.raises(ValueError, match=r"monitors 'val_accuracy', which this fit does not "
+                                         r"log; it logs \['loss', 'val_gap', 'val_loss'\]"):
+        TinyNet(epochs=5, early_stopping=True, monitor="val_accuracy",
+                validation_split=0.25).fit(X, Y)
+
+
+def test_early_stopping_on_a_quantity_a_callback_logs(ml_data):
+    # User callbacks run before early stopping: what they log can be monitored.
+    X, Y = ml_data
+
+    class LogEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["epochs_left"] = 10.0 if epoch < 2 else 20.0  # stops improving (max)
+
+    est = TinyNet(epochs=30, early_stopping=True, monitor="epochs_left", patience=2,
+                  restore_best_weights=False, validation_split=0.25,
+                  callbacks=[LogEpoch()]).fit(X, Y)
+    assert est.n_iter_ == 5
+    assert est.history_["epochs_left"] == [10.0, 10.0, 20.0, 20.0, 20.0]
+
+
 def test_validation_data_replaces_split(ml_data):
     X, Y = ml_data
     est = TinyNet(epochs=2, validation_split=0.5).fit(X[:96], Y[:96],
@@ -442,6 +466,24 @@ def test_bad_targets(ml_data, y, match):
         TinyNet(epochs=1).fit(ml_data[0], y)
 
 
+@pytest.mark.parametrize("make, recode, shown", [
+    (np.asarray, lambda Y: 2 * Y - 1, r"holds \[-1\], e\.g\. -1 at row 0, column 1"),
+    (np.asarray, lambda Y: 2 * Y, r"holds \[2\], e\.g\. 2 at row 0, column 0"),
+    (sp.csr_matrix, lambda Y: 2 * Y, r"holds \[2\], e\.g\. 2 at row 0, column 0"),
+])
+def test_multilabel_y_must_be_0_1(ml_data, make, recode, shown):
+    # scikit-learn's type_of_target calls these indicator matrices; training
+    # on them gave a NaN loss and an all-zero predict, without an error.
+    X, Y = ml_data
+    Y = Y.copy()
+    Y[0, :2] = [1, 0]
+    with pytest.raises(ValueError, match="must be a 0/1 indicator matrix.*" + shown):
+        TinyNet(epochs=1).fit(X, make(recode(Y)))
+    est = TinyNet(epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match="0/1 indicator"):
+        est.partial_fit(X, make(recode(Y)))
+
+
 def test_multilabel_fit_cannot_continue_on_other_targets(ml_data):
     X, Y = ml_data
     est = TinyNet(epochs=1, warm_start=True).fit(X, Y)
@@ -460,6 +502,8 @@ def test_multilabel_fit_cannot_continue_on_other_targets(ml_data):
     ({"top_k": 0}, "top_k"),
     ({"class_weight": "auto"}, "class_weight must be"),
     ({"callbacks": ["stop"]}, "callbacks must be a list"),
+    ({"callbacks": keras.callbacks.History()}, "callbacks must be a list"),
+    ({"callbacks": 1}, "callbacks must be a list"),
     ({"random_state": "x"}, "random_state must be"),
     ({"early_stopping": True}, "needs validation data"),
     ({"validation_split": 0.999}, "leaves no training samples"),

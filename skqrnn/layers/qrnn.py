@@ -1,5 +1,7 @@
 """Quasi-recurrent neural network layer (Bradbury et al., 2016) for Keras 3."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -120,21 +122,23 @@ class QRNN(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+        # numbers.Integral / numbers.Real: numpy scalars too (hyperparameter
+        # grids built with np.arange); stored as Python numbers for the config.
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units < 1:
             raise ValueError(f"QRNN units must be a positive integer; got units={units!r}.")
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
             raise ValueError(f"QRNN window must be an integer >= 1; got window={window!r}.")
         if pooling not in POOLING_MODES:
             raise ValueError(
                 f"QRNN pooling must be one of {POOLING_MODES}; got pooling={pooling!r}."
             )
         for name, rate in (("zoneout", zoneout), ("dropout", dropout)):
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
                 raise ValueError(f"QRNN {name} must be a float in [0, 1); got {name}={rate!r}.")
         if scan not in SCAN_METHODS:
             raise ValueError(f"QRNN scan must be one of {SCAN_METHODS}; got scan={scan!r}.")
-        self.units = units
-        self.window = window
+        self.units = int(units)
+        self.window = int(window)
         self.pooling = pooling
         self.zoneout = float(zoneout)
         self.dropout = float(dropout)
