@@ -177,6 +177,40 @@ def test_user_guide_examples_run(page):
     assert result.failed == 0, f"{result.failed} example(s) of docs/{page} failed (see output)"
 
 
+# Every module of the package whose docstrings hold ``>>>`` examples: the
+# numpydoc "Examples" sections the API reference shows. (__main__ runs the
+# command line on import.)
+def _modules_with_examples():
+    import pkgutil
+
+    import skqrnn
+
+    names = []
+    for info in pkgutil.walk_packages(skqrnn.__path__, "skqrnn."):
+        if info.name.endswith("__main__"):
+            continue
+        spec = importlib.util.find_spec(info.name)
+        if ">>>" in Path(spec.origin).read_text(encoding="utf-8"):
+            names.append(info.name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("module_name", _modules_with_examples())
+def test_docstring_examples_run(module_name):
+    import doctest
+
+    module = importlib.import_module(module_name)
+    result = doctest.testmod(module, report=True,
+                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {module_name} failed"
+
+
+def test_docstring_example_modules_are_found():
+    # The collection above must not go quiet: the estimators' examples are in it.
+    assert {"skqrnn.densenet", "skqrnn.qrnn", "skqrnn.metrics", "skqrnn.layers.dequantize",
+            "skqrnn.io._yt8m"} <= set(_modules_with_examples())
+
+
 @needs_sphinx
 def test_api_filter_drops_missing_names_only():
     """The partial-build guard in conf.py keeps what imports, drops the rest."""

@@ -20,9 +20,11 @@ class Dequantize(keras.layers.Layer):
 
     Examples
     --------
+    >>> import keras
     >>> import numpy as np
     >>> from skqrnn.layers import Dequantize
-    >>> np.asarray(Dequantize()(np.array([[0, 255]], dtype="uint8"))).round(4)
+    >>> quantized = keras.ops.convert_to_tensor(np.array([[0, 255]], dtype="uint8"))
+    >>> np.asarray(Dequantize()(quantized)).round(4)
     array([[-1.9922,  2.0078]], dtype=float32)
     """
 
