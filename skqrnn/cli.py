@@ -7,6 +7,8 @@ YouTube-8M shards, streaming them so that no partition has to fit in memory.
 Errors a user can make (no matching files, the wrong level for the data, an
 unknown parameter, a model file of another kind, an output that exists) end
 with one ``skqrnn: error: ...`` line and exit status 2 — never a traceback.
+An existing file is replaced only with ``--overwrite`` (or, for a training
+checkpoint, ``--resume``), and never when it is also an input of the command.
 """
 
 import argparse
@@ -14,8 +16,8 @@ import ast
 import contextlib
 import json
 import os
+import secrets
 import sys
-import tempfile
 import time
 
 __all__ = ["main"]
@@ -71,12 +73,83 @@ def parse_params(pairs, estimator_class):
     return params
 
 
-def _check_output(path, overwrite):
+def _check_output(path, overwrite, hint="pass --overwrite to replace it"):
     if os.path.exists(path) and not overwrite:
-        raise CLIError(f"{path} exists; pass --overwrite to replace it.")
+        raise CLIError(f"{path} exists; {hint}.")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise CLIError(f"cannot write {path}: directory {parent} does not exist.")
+
+
+def _check_positive(args, *flags):
+    """Refuse a count below 1 here, naming the flag: further down it surfaces as
+    an estimator or reader message that names no flag (or none at all)."""
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None and value < 1:
+            raise CLIError(f"{flag} must be an integer >= 1; got {value}.")
+
+
+def _same_path(a, b):
+    """Whether two paths name one file (either may not exist yet)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _local_files(pattern):
+    """The local files a --train/--data pattern names, for clash checks only.
+
+    Remote URLs cannot clash with a local output, and a pattern that matches
+    nothing is left for the reader to report in its own words.
+    """
+    from .io import expand_paths
+
+    if pattern is None or "://" in pattern.replace("file://", "", 1):
+        return []
+    try:
+        return expand_paths(pattern)
+    except OSError:
+        return []
+
+
+def _refuse_clashes(outputs, inputs):
+    """Refuse an output that is an input or another output, even with --overwrite.
+
+    --overwrite allows replacing a file left by an earlier run, never reading
+    a file and writing over it in the same command (``predict --out m.keras
+    --model m.keras`` would destroy the model).
+
+    outputs, inputs : lists of (flag, path); a path may be None (not given).
+    """
+    outputs = [(f, p) for f, p in outputs if p is not None]
+    inputs = [(f, p) for f, p in inputs if p is not None]
+    for i, (out_flag, out) in enumerate(outputs):
+        for in_flag, path in inputs + outputs[:i]:
+            if _same_path(out, path):
+                raise CLIError(f"{out_flag} {out} is the same file as {in_flag} {path}: "
+                               "choose another path.")
+
+
+def _new_file_beside(path, suffix):
+    """Create an empty, uniquely named file in the directory of ``path``.
+
+    Created with ``os.open(..., 0o666)`` rather than ``tempfile.mkstemp``:
+    mkstemp makes files 0600, and ``os.replace`` keeps the mode, so outputs
+    would end up unreadable by others. Mode 0o666 under the umask is what a
+    plain ``open(path, "w")`` gives.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    for _ in range(100):
+        tmp = os.path.join(directory, f".skqrnn-{secrets.token_hex(6)}{suffix}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise CLIError(f"cannot create a temporary file in {directory}.")
 
 
 @contextlib.contextmanager
@@ -86,10 +159,7 @@ def atomic_path(path, suffix=""):
     The move is ``os.replace`` within one directory, which is atomic: a crash
     or an error never leaves a half-written file where a good one was.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".skqrnn-", suffix=suffix or os.path.splitext(path)[1],
-                               dir=directory)
-    os.close(fd)
+    tmp = _new_file_beside(path, suffix or os.path.splitext(path)[1])
     try:
         yield tmp
         os.replace(tmp, path)
@@ -155,22 +225,76 @@ def _log(message, quiet=False):
         print(message, flush=True)
 
 
+def _check_estimator_params(cls, params):
+    """Validate --param values now, before any data is read or file written.
+
+    The estimator's own checks raise ValueError with a message for users; a
+    TypeError from them (a value of a type the check did not expect, such as
+    ``callbacks=1``) is the user's mistake too when the value came from the
+    command line.
+    """
+    if not hasattr(cls, "_check_params"):
+        return
+    try:
+        cls(**params)._check_params()
+    except TypeError as exc:
+        # Such a message may not say which parameter it is about: find the
+        # culprit by checking each given value alone over the defaults.
+        for name, value in params.items():
+            try:
+                cls(**{name: value})._check_params()
+            except TypeError:
+                raise CLIError(f"invalid value for --param {name}={value!r}: {exc}") from None
+        raise CLIError(f"invalid --param value: {exc}") from None
+
+
 # -------------------------------------------------------------------- commands
 def cmd_train(args):
+    _check_positive(args, "--epochs", "--chunk-size", "--max-frames", "--max-videos")
+    if args.grid:
+        _check_positive(args, "--cv")
     cls = _model_class(args.model)
     params = parse_params(args.param, cls)
-    _check_output(args.out, args.overwrite)
+    _check_estimator_params(cls, params)
+    inputs = [("--train", p) for p in _local_files(args.train)]
+    inputs += [("--valid", p) for p in _local_files(args.valid)]
+    inputs.append(("--grid", args.grid))
     if args.grid:
+        _refuse_clashes([("--out", args.out)], inputs)
+        _check_output(args.out, args.overwrite)
         return _train_grid(args, cls, params)
 
     checkpoint = args.checkpoint or args.out + ".ckpt.keras"
     state_path = checkpoint + ".json"
+    _refuse_clashes([("--out", args.out), ("--checkpoint", checkpoint),
+                     ("--checkpoint state file", state_path)], inputs)
+    _check_output(args.out, args.overwrite)
+    # The checkpoint and its state file are outputs like --out: an existing
+    # one is the user's (another run's, or a file named by mistake) and is
+    # neither replaced nor deleted unless --overwrite says so. --resume is the
+    # other way to claim them: it reads the pair, then keeps it up to date
+    # after each epoch, since it continues the run that wrote it.
+    resuming = args.resume and os.path.exists(checkpoint)
+    if not resuming:
+        hint = "pass --resume to continue from it or --overwrite to replace it"
+        _check_output(checkpoint, args.overwrite, hint)
+        if args.resume:
+            # A state file without its checkpoint cannot be resumed from.
+            hint = f"there is no checkpoint {checkpoint} to resume; pass --overwrite to replace it"
+        _check_output(state_path, args.overwrite, hint)
     done = 0
     estimator = None
-    if args.resume and os.path.exists(checkpoint):
+    if resuming:
         estimator = _load_estimator(checkpoint, cls)
-        with open(state_path) as f:
-            done = json.load(f)["epochs_done"]
+        if not os.path.exists(state_path):
+            raise CLIError(f"cannot --resume from {checkpoint}: its state file {state_path} "
+                           "(the number of epochs done) does not exist.")
+        try:
+            with open(state_path) as f:
+                done = int(json.load(f)["epochs_done"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CLIError(f"{state_path} is not a checkpoint state file written by skqrnn "
+                           f"({type(exc).__name__}: {exc}).") from None
         _log(f"resuming from {checkpoint} after epoch {done}")
     elif args.resume:
         _log(f"no checkpoint at {checkpoint}; starting from scratch")
@@ -182,6 +306,7 @@ def cmd_train(args):
                     dequantize=dequantize, shuffle=True, random_state=args.seed,
                     max_frames=args.max_frames)
     n_batches = len(train)
+    wrote_checkpoint = False
     for epoch in range(done, args.epochs):
         t0 = time.perf_counter()
         seen = 0
@@ -206,10 +331,15 @@ def cmd_train(args):
         with atomic_path(state_path, ".json") as tmp:
             with open(tmp, "w") as f:
                 json.dump({"epochs_done": epoch + 1, "model": args.model}, f)
+        wrote_checkpoint = True
     _save_estimator(estimator, args.out)
-    for leftover in (checkpoint, state_path):
-        if os.path.exists(leftover):
-            os.unlink(leftover)
+    # The checkpoint has served its purpose once --out is written; delete it
+    # only if this run wrote it (a --resume that had no epoch left to run
+    # leaves the files it was given as they were).
+    if wrote_checkpoint:
+        for leftover in (checkpoint, state_path):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
     _log(f"wrote {args.out}")
     return 0
 
@@ -252,6 +382,7 @@ def _train_grid(args, cls, params):
 
 
 def cmd_evaluate(args):
+    _check_positive(args, "--batch-size")
     estimator = _load_estimator(args.model)
     level, dequantize = _input_spec(estimator)
     stream = _stream(args.data, level=level, batch_size=args.batch_size,
@@ -271,6 +402,9 @@ def cmd_evaluate(args):
 def cmd_predict(args):
     from .submission import write_submission
 
+    _check_positive(args, "--batch-size", "--top-k")
+    _refuse_clashes([("--out", args.out)],
+                    [("--model", args.model)] + [("--data", p) for p in _local_files(args.data)])
     _check_output(args.out, args.overwrite)
     estimator = _load_estimator(args.model)
     level, dequantize = _input_spec(estimator)
@@ -345,11 +479,14 @@ def build_parser():
     train.add_argument("--quantized", action="store_true",
                        help="frame level: keep uint8 frames, dequantize inside the network")
     train.add_argument("--checkpoint", metavar="PATH",
-                       help="checkpoint file (default: OUT.ckpt.keras)")
-    train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+                       help="checkpoint file, with its state in PATH.json; deleted once --out "
+                       "is written (default: OUT.ckpt.keras)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the checkpoint if it exists, then keep updating it")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", required=True, metavar="model.keras")
-    train.add_argument("--overwrite", action="store_true")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace an existing --out and checkpoint")
     train.add_argument("--quiet", action="store_true", help="one line per epoch")
     train.set_defaults(func=cmd_train)
 
@@ -367,7 +504,8 @@ def build_parser():
     predict.add_argument("--top-k", type=int, default=20)
     predict.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     predict.add_argument("--batch-size", type=int, default=4096)
-    predict.add_argument("--overwrite", action="store_true")
+    predict.add_argument("--overwrite", action="store_true",
+                         help="replace an existing --out (never the --model or --data files)")
     predict.add_argument("--quiet", action="store_true")
     predict.set_defaults(func=cmd_predict)
     return parser
@@ -393,6 +531,8 @@ def main(argv=None):
         message = str(exc)
     except KeyboardInterrupt:
         message = "interrupted"
+    # One line whatever the exception's text, so that scripts can grep it.
+    message = " ".join(line.strip() for line in message.splitlines() if line.strip())
     print(f"skqrnn: error: {message}", file=sys.stderr)
     return USAGE_ERROR
 

@@ -138,7 +138,7 @@ def test_user_errors_are_one_line_with_nonzero_exit(trained, tmp_path, capsys):
     assert "exists" in msg and "--overwrite" in msg
     msg = _error(capsys, ["predict", "--model", str(model), "--data", shards[0],
                           "--out", str(model)])
-    assert "exists" in msg and "--overwrite" in msg
+    assert "same file as --model" in msg  # --overwrite would not help: not suggested
     msg = _error(capsys, ["evaluate", "--model", str(tmp_path / "missing.keras"),
                           "--data", shards[0]])
     assert "does not exist" in msg
@@ -151,6 +151,150 @@ def test_user_errors_are_one_line_with_nonzero_exit(trained, tmp_path, capsys):
     assert "not a model saved by skqrnn" in msg
     # The user's files are untouched by failed commands.
     assert model.exists() and plain.exists()
+
+
+TINY = ["--param", "stem_units=8", "--param", "growth_rate=4", "--param", "block_layers=(1,)",
+        "--param", "epochs=1", "--param", "batch_size=128", "--epochs", "1"]
+
+
+def test_train_never_replaces_or_deletes_an_existing_checkpoint(tmp_path, capsys):
+    """The checkpoint and its state file are outputs: an existing one is refused."""
+    shard = sample_paths()[0]
+    train = ["train", "--model", "densenet", "--train", shard, "--quiet"] + TINY
+    mine = tmp_path / "mine.keras"
+    mine.write_bytes(b"the user's own file")
+    msg = _error(capsys, train + ["--checkpoint", str(mine), "--out", str(tmp_path / "m1.keras")])
+    assert str(mine) in msg and "--resume" in msg and "--overwrite" in msg
+    # The default checkpoint beside --out, and the state file of either.
+    default = tmp_path / "m2.keras.ckpt.keras"
+    default.write_bytes(b"another run's checkpoint")
+    msg = _error(capsys, train + ["--out", str(tmp_path / "m2.keras")])
+    assert str(default) in msg and "--overwrite" in msg
+    state = tmp_path / "other.keras.json"
+    state.write_text("{}")
+    for resume in ([], ["--resume"]):
+        msg = _error(capsys, train + resume + ["--checkpoint", str(tmp_path / "other.keras"),
+                                                "--out", str(tmp_path / "m3.keras")])
+        assert str(state) in msg and "--overwrite" in msg
+    # --resume reads the checkpoint, and writes nothing if it is not one.
+    msg = _error(capsys, train + ["--resume", "--checkpoint", str(mine),
+                                  "--out", str(tmp_path / "m4.keras")])
+    assert "not a model saved by skqrnn" in msg
+    # The checkpoint (or its state file) cannot be --out itself, even with --overwrite.
+    msg = _error(capsys, train + ["--checkpoint", str(mine), "--overwrite", "--out", str(mine)])
+    assert "--checkpoint" in msg and "same file" in msg
+    msg = _error(capsys, train + ["--checkpoint", str(tmp_path / "c.keras"), "--overwrite",
+                                  "--out", str(tmp_path / "c.keras.json")])
+    assert "state file" in msg and "same file" in msg
+    assert mine.read_bytes() == b"the user's own file"
+    assert default.read_bytes() == b"another run's checkpoint"
+    assert state.read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m2.keras.ckpt.keras", "mine.keras", "other.keras.json"]
+
+
+def test_train_overwrite_replaces_the_checkpoint_then_removes_it(tmp_path):
+    mine = tmp_path / "mine.keras"
+    mine.write_bytes(b"stale")
+    out = tmp_path / "m.keras"
+    assert main(["train", "--model", "densenet", "--train", sample_paths()[0], "--quiet",
+                 "--checkpoint", str(mine), "--overwrite", "--out", str(out)] + TINY) == 0
+    # --overwrite gave the run the file; what it wrote itself it cleans up.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]
+
+
+def test_resume_with_no_epoch_left_keeps_the_checkpoint_it_was_given(trained, tmp_path, capsys):
+    """Only a checkpoint this run wrote is deleted at the end."""
+    _, model, shards = trained
+    ckpt = tmp_path / "ck.keras"
+    ckpt.write_bytes(model.read_bytes())
+    state = tmp_path / "ck.keras.json"
+    state.write_text(json.dumps({"epochs_done": 2, "model": "densenet"}))
+    out = tmp_path / "m.keras"
+    resume = ["train", "--model", "densenet", "--train", shards[0], "--epochs", "2",
+              "--checkpoint", str(ckpt), "--resume", "--quiet", "--out", str(out)]
+    # Without its state file the checkpoint cannot be resumed: no guessing.
+    state.rename(tmp_path / "aside")
+    msg = _error(capsys, resume)
+    assert "state file" in msg and str(state) in msg
+    (tmp_path / "aside").rename(state)
+    assert main(resume) == 0
+    assert out.exists()
+    assert ckpt.read_bytes() == model.read_bytes() and json.loads(state.read_text()) == {
+        "epochs_done": 2, "model": "densenet"}
+
+
+def test_predict_output_has_the_permissions_open_would_give(trained, tmp_path):
+    _, model, shards = trained
+    out = tmp_path / "submission.csv"
+    old = os.umask(0o027)
+    try:
+        assert main(["predict", "--model", str(model), "--data", shards[-1], "--out", str(out),
+                     "--quiet"]) == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o640  # 0o666 under the umask, not mkstemp's 0o600
+
+
+def test_output_that_is_an_input_is_refused_even_with_overwrite(trained, tmp_path, capsys):
+    _, model, shards = trained
+    m1 = tmp_path / "m1.keras"
+    m1.write_bytes(model.read_bytes())
+    shard = tmp_path / "data0000.tfrecord"
+    shard.write_bytes(Path(shards[-1]).read_bytes())
+    msg = _error(capsys, ["predict", "--model", str(m1), "--data", str(shard),
+                          "--out", str(m1), "--overwrite"])
+    assert "--out" in msg and "--model" in msg and "same file" in msg
+    msg = _error(capsys, ["predict", "--model", str(m1), "--data", str(tmp_path / "data*"),
+                          "--out", str(shard), "--overwrite"])
+    assert "--data" in msg and "same file" in msg
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", str(tmp_path),
+                          "--out", str(shard), "--overwrite"] + TINY)
+    assert "--train" in msg and "same file" in msg
+    assert m1.read_bytes() == model.read_bytes()
+    assert shard.read_bytes() == Path(shards[-1]).read_bytes()
+
+
+def test_counts_below_one_are_refused_naming_the_flag(trained, tmp_path, capsys):
+    _, model, shards = trained
+    train = ["train", "--model", "densenet", "--train", shards[0], "--quiet",
+             "--out", str(tmp_path / "m.keras")]
+    for flag in ("--epochs", "--chunk-size"):
+        msg = _error(capsys, train + [flag, "0"])
+        assert f"{flag} must be an integer >= 1; got 0" in msg
+    msg = _error(capsys, ["evaluate", "--model", str(model), "--data", shards[0],
+                          "--batch-size", "0"])
+    assert "--batch-size" in msg
+    msg = _error(capsys, ["predict", "--model", str(model), "--data", shards[0],
+                          "--out", str(tmp_path / "s.csv"), "--top-k", "0"])
+    assert "--top-k" in msg
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_parameter_values_are_one_line_errors(tmp_path, capsys):
+    train = ["train", "--model", "densenet", "--train", sample_paths()[0], "--quiet",
+             "--out", str(tmp_path / "m.keras")] + TINY
+    msg = _error(capsys, train + ["--param", "callbacks=1"])
+    assert "callbacks" in msg
+    msg = _error(capsys, train + ["--param", "learning_rate=-1"])
+    assert "learning_rate" in msg
+    assert list(tmp_path.iterdir()) == []  # refused before any file is written
+
+
+def test_parameter_type_errors_are_one_line_errors_naming_the_parameter(
+        tmp_path, capsys, monkeypatch):
+    """A check that trips on a value's type (TypeError) is still the user's mistake."""
+    from skqrnn import DenseNetClassifier
+
+    def check_params(self):  # as base.py's check was: iterating callbacks=1
+        list(self.callbacks or ())
+
+    monkeypatch.setattr(DenseNetClassifier, "_check_params", check_params)
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", sample_paths()[0],
+                          "--param", "callbacks=1", "--param", "dropout=0.1",
+                          "--out", str(tmp_path / "m.keras")])
+    assert "--param callbacks=1" in msg and "not iterable" in msg
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_grid_search_from_the_command_line(tmp_path, capsys):
