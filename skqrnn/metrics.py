@@ -950,9 +950,9 @@ class _YT8MScorer(_Scorer):
     ``y`` and the scores to the ``(n_videos, n_classes)`` form:
 
     - 2-D (or sparse) y: used as is, with all predict_proba columns;
-    - 1-D binary y: one label column, ``y == classes_[-1]``, scored by the
-      positive class's probability;
-    - 1-D multiclass y: one-hot columns in ``classes_`` order.
+    - 1-D y, binary or multiclass: one-hot columns in ``classes_`` order (a
+      binary target is a two-class target: with the positive class's
+      column alone, Hit@1 and PERR would not depend on the model).
     """
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
@@ -979,7 +979,10 @@ class _YT8MScorer(_Scorer):
                 binary_classes = type_of_target(classes) == "binary"
             except ValueError:
                 binary_classes = False
-        if multi_column and binary_classes:
+        if binary_classes:
+            # Both columns: a multi-label classifier with two labels, or a
+            # binary one, scored like any two-class classifier (with the
+            # positive column alone, the top-1 class would always be it).
             proba = _raw_predict_proba(method_caller, estimator, X)
         else:
             proba = method_caller(estimator, "predict_proba", X, pos_label=None)
@@ -1013,8 +1016,8 @@ def make_yt8m_scorer(score_func, *, greater_is_better=True, **kwargs):
     ``refit="name"``) -- but it always gives ``score_func`` the full
     ``(n_videos, n_classes)`` score matrix, also for a multi-label
     classifier with exactly two labels, where scikit-learn's own scorers
-    would pass one column only. 1-D binary y becomes one label column;
-    1-D multiclass y becomes one-hot columns in ``classes_`` order.
+    would pass one column only. 1-D y (binary or multiclass) becomes
+    one-hot columns in ``classes_`` order.
 
     Parameters
     ----------

@@ -438,14 +438,22 @@ def test_multi_metric_predicts_once_for_two_labels():
 def test_scorer_binary_and_multiclass_1d_y():
     X, y = make_classification(n_samples=150, n_features=6, random_state=0)
     est = _mlp().fit(X, y)
-    p1 = est.predict_proba(X)[:, 1]
-    # One label column: GAP is the average precision of the positive class.
-    assert gap_scorer(est, X, y) == pytest.approx(average_precision_score(y, p1), rel=1e-12)
-    # With one column the top-1 class is always it: Hit@1 = share of positives.
-    assert hit_at_one_scorer(est, X, y) == pytest.approx(np.mean(y == 1))
-    est_str = _mlp().fit(X, np.where(y == 1, "yes", "no"))
-    assert gap_scorer(est_str, X, np.where(y == 1, "yes", "no")) == pytest.approx(
-        average_precision_score(y, est_str.predict_proba(X)[:, 1]), rel=1e-12)
+    proba = est.predict_proba(X)
+    # A binary target is a two-class one: one-hot columns in classes_ order.
+    # (With the positive column alone, Hit@1 and PERR were the share of
+    # positives whatever the model.)
+    onehot = np.column_stack([y == 0, y == 1]).astype(int)
+    assert gap_scorer(est, X, y) == pytest.approx(global_average_precision(onehot, proba),
+                                                  rel=1e-12)
+    assert hit_at_one_scorer(est, X, y) == pytest.approx(est.score(X, y))
+    assert perr_scorer(est, X, y) == pytest.approx(est.score(X, y))
+    assert map_scorer(est, X, y) == pytest.approx(np.mean(
+        [average_precision_score(y == c, proba[:, c]) for c in (0, 1)]), rel=1e-12)
+    labels = np.where(y == 1, "yes", "no")
+    est_str = _mlp().fit(X, labels)
+    assert hit_at_one_scorer(est_str, X, labels) == pytest.approx(est_str.score(X, labels))
+    assert gap_scorer(est_str, X, labels) == pytest.approx(
+        global_average_precision(onehot, est_str.predict_proba(X)), rel=1e-12)
     Xm, ym = make_classification(n_samples=150, n_features=8, n_informative=5, n_classes=4,
                                  random_state=0)
     estm = _mlp().fit(Xm, ym)
