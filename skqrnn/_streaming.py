@@ -374,6 +374,8 @@ def fit_stream(est, X, y=None, *, sample_weight=None, validation_data=None, rese
             "(X, y, sample_weight) triples; sample_weight must be None."
         )
     est._check_params()
+    if not reset:
+        est._check_network_unchanged()
     if est.class_weight == "balanced":
         raise ValueError(
             "class_weight='balanced' needs the class frequencies of all the data, which a "

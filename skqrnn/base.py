@@ -133,7 +133,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         global Python and NumPy random states are restored after ``fit``.
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator trains the existing network
-        for ``epochs`` more epochs instead of building a new one.
+        for ``epochs`` more epochs instead of building a new one. The
+        subclass's own (network) parameters must not have changed since it
+        was built: a ``ValueError`` says which did (training parameters such
+        as ``epochs`` may change).
     distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
         Train (and predict) one network across several devices with Keras's
         distribution API: ``"data_parallel"`` is
@@ -617,6 +620,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, *, sample_weight, validation_data, reset, epochs, classes=None,
              partial=False):
         self._check_params()
+        if not reset:
+            self._check_network_unchanged()
         if reset:  # drop the old network before anything else is learned
             for attr in ("model_", "history_", "n_iter_"):
                 self.__dict__.pop(attr, None)
@@ -670,7 +675,32 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         """A new compiled network whose output layer starts at the training prior."""
         model = self._build_keras_model(X)
         _init_output_bias(model, Y, self.n_outputs_, weights)
+        self._network_params = self._network_param_values()
         return model
+
+    def _network_param_values(self):
+        """The subclass's own parameters: the ones its network is built from."""
+        shared = set(KerasClassifierBase._get_param_names())
+        return {name: value for name, value in self.get_params(deep=False).items()
+                if name not in shared}
+
+    def _check_network_unchanged(self):
+        """Continuing training (warm_start, partial_fit) keeps the fitted network,
+        so a network parameter changed since it was built would be silently
+        ignored: refuse it."""
+        built = getattr(self, "_network_params", None)
+        if built is None:  # fitted by an older version, or loaded without it
+            return
+        now = self._network_param_values()
+        changed = [name for name in built if not _same_value(built[name], now.get(name))]
+        if changed:
+            detail = ", ".join(f"{n}={now.get(n)!r} (the network has {built[n]!r})"
+                               for n in changed)
+            raise ValueError(
+                f"{type(self).__name__} continues training its fitted network "
+                f"(warm_start=True or partial_fit), which was built with other parameters: "
+                f"{detail}. Set warm_start=False (or fit a clone) to build a new network."
+            )
 
     def _keep_fit_result(self, model, history, start, reset):
         """Store the trained network, its per-epoch logs and the epoch count."""
@@ -1058,6 +1088,16 @@ def _check_indicator(y):
         f"holds {np.unique(values[bad])[:5].tolist()}, e.g. {value!r} at row {row}, "
         f"column {col}. Map it to 0/1 first (for -1/1 labels: (y > 0).astype(int))."
     )
+
+
+def _same_value(a, b):
+    """Parameter equality that numpy values and arbitrary objects survive."""
+    if a is b:
+        return True
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except Exception:  # objects whose == does not give a truth value
+        return False
 
 
 def _check_known_labels(y, classes, what):

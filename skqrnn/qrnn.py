@@ -227,7 +227,8 @@ _SHARED_PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seed for initialization, dropout and shuffling.
     warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit``.
+        Continue training the fitted network on the next ``fit`` (its
+        network parameters must be unchanged).
     distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
         Train and predict across several devices (see
         :class:`~skqrnn.base.KerasClassifierBase`).

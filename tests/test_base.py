@@ -273,6 +273,25 @@ def test_warm_start_continues_and_cold_fit_restarts(ml_data):
     assert est.model_ is not model and est.n_iter_ == 3
 
 
+def test_continuing_training_refuses_changed_network_parameters(ml_data):
+    # warm_start and partial_fit keep the fitted network: a network parameter
+    # changed since it was built would otherwise be silently ignored.
+    X, Y = ml_data
+    est = TinyNet(units=8, epochs=1, warm_start=True).fit(X, Y)
+    est.set_params(epochs=2, learning_rate=0.01).fit(X, Y)  # training parameters: fine
+    assert est.n_iter_ == 3
+    est.set_params(units=16)
+    with pytest.raises(ValueError, match=r"units=16 \(the network has 8\).*warm_start=False"):
+        est.fit(X, Y)
+    with pytest.raises(ValueError, match=r"units=16 \(the network has 8\)"):
+        est.partial_fit(X, Y)
+    assert est.model_.get_layer("hidden").units == 8 and est.n_iter_ == 3
+    est.set_params(units=np.int64(8)).partial_fit(X, Y)  # the same value, as numpy
+    assert est.n_iter_ == 4
+    est.set_params(units=16, warm_start=False).fit(X, Y)  # a new network
+    assert est.model_.get_layer("hidden").units == 16
+
+
 def test_partial_fit(ml_data):
     X, Y = ml_data
     est = TinyNet()
