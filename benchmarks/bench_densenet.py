@@ -20,16 +20,29 @@ train, 12-15 validate; MLP: learning rate 2e-3 beat 1e-3 there, 0.605 vs
 0.602 best validation GAP), the same protocol that chose DenseNet's
 defaults; the test shards were used for nothing but this table.
 
-Measured (2-core CPU, JAX backend, 2026-11-26 06:58-07:09 UTC on a quiet
-machine, load average ~1; three seeds per model, GAP as mean +- standard
-deviation)::
+Measured with the current defaults (``stem_units=2048, growth_rate=128``;
+2-core CPU, JAX backend, 2026-11-26 15:27-15:50 UTC, load average ~2; three
+seeds per model, GAP as mean +- standard deviation)::
 
     model                           GAP@20   Hit@1    PERR      params  size MB   fit s
     -----------------------------------------------------------------------------------
     label prior            0.0381           0.1926  0.1324       3,862        -       -
-    logistic               0.5743 +- 0.0006  0.7029  0.5601   4,452,886     53.5    48.9
+    logistic               0.5743 +- 0.0006  0.7029  0.5601   4,452,886     53.5    54.8
+    MLP 2048               0.6045 +- 0.0015  0.7199  0.5802  10,287,382    123.5    85.7
+    DenseNet (defaults)    0.6101 +- 0.0028  0.7196  0.5789  11,844,118    142.1    90.6
+
+Per seed (0, 1, 2), DenseNet 0.6136 / 0.6100 / 0.6068 against the MLP's
+0.6047 / 0.6062 / 0.6026: above it with every seed, by 0.56 points on
+average (twice the larger standard deviation), at 15% more parameters and
+the same fit time. On the validation split that chose them (below) the
+defaults scored 0.6041 / 0.6055 / 0.6069 against the MLP's 0.6037 / 0.6027
+/ 0.6005.
+
+The earlier, lighter defaults (``stem_units=1024, growth_rate=256``, 7.7M
+parameters), measured the same way 2026-11-26 06:58-07:09 UTC (load ~1)::
+
+    DenseNet (1024/256)    0.6028 +- 0.0016  0.7029  0.5689   7,733,014     92.8    59.7
     MLP 2048               0.6045 +- 0.0015  0.7199  0.5802  10,287,382    123.5    87.8
-    DenseNet (defaults)    0.6028 +- 0.0016  0.7029  0.5689   7,733,014     92.8    59.7
 
 ("size MB" is the ``.keras`` file, which also holds Adam's two moment
 estimates per weight: three times the float32 weights.) The MLP uses
@@ -37,10 +50,12 @@ skqrnn's batch-normalization momentum 0.9 (an earlier run with Keras's
 0.99 gave 0.6050 +- 0.0015: the same).
 
 Reading: DenseNet with its defaults is clearly above Google's logistic model
-(+2.9 GAP points) and within noise of the 2048-unit MLP (-0.17 points, about
-one standard deviation) with 25% fewer parameters and a 1.5x faster fit: on
-4,731 training videos it does **not** beat the MLP. The validation search
-that chose the defaults (shards 0-11 train, 12-15 validate; best validation
+(+3.6 GAP points) and above the 2048-unit MLP of skqrnn's quality bar
+(+0.56). The earlier 7.7M defaults were within noise of the MLP (-0.17
+points, about one standard deviation) with 25% fewer parameters and a 1.5x
+faster fit, but not above it, so they were replaced by the lightest
+configuration found that is. The validation search that chose the earlier
+defaults (shards 0-11 train, 12-15 validate; best validation
 GAP@20, one seed unless two are given) found the same ceiling for every
 wide network::
 
@@ -51,12 +66,12 @@ wide network::
     DenseNet no stem (input in the dense block), k 256, (2,)   0.575
     DenseNet stem 1024, k 256, (2,), lr 1e-3 / 2e-3            0.596 / 0.598
     DenseNet stem 1024, k 256, (4,) / (2,2) k 128              0.598 / 0.590
-    DenseNet stem 1024, k 256, (2,), final BN (the default)    0.598-0.601
-    DenseNet stem 2048, k 128, (2,), lr 2e-3 (11.8M params)    0.605
+    DenseNet stem 1024, k 256, (2,), final BN (earlier default) 0.598-0.601
+    DenseNet stem 2048, k 128, (2,), lr 2e-3 (11.8M; default)  0.605
     DenseNet + low-rank head (768 / 512)                       0.572 / 0.575
 
-and, tried on the defaults afterwards to get past the MLP (seeds 0, 1;
-the defaults themselves scored 0.5973 / 0.5965 in that run)::
+and, tried on the earlier defaults afterwards to get past the MLP (seeds
+0, 1; those defaults themselves scored 0.5973 / 0.5965 in that run)::
 
     cosine decay of the learning rate to 0 over the 20 epochs  0.5955 / 0.5932
       (the MLP with it: 0.6028 / 0.6017)
@@ -73,10 +88,10 @@ the defaults themselves scored 0.5973 / 0.5965 in that run)::
       (sigmoid(W h + b) * h, 10.1M parameters)
     15 epochs / learning rate 1e-3                    0.5968 / 0.5960, 0.5923 / 0.5899
 
-None of them helped either network; the defaults stay. A later session
-(2026-11-26, 12:15-12:50 UTC, same split, seed 0 unless given; last-epoch
-validation GAP; the defaults 0.5973, the MLP 0.6037 / 0.6027 for seeds
-0 / 1) tried::
+None of them helped either network. A later session (2026-11-26,
+12:15-12:50 UTC, same split, seed 0 unless given; last-epoch validation
+GAP; the 7.7M defaults 0.5973, the MLP 0.6037 / 0.6027 for seeds 0 / 1)
+tried::
 
     AdamW, weight decay 0.3 / 1.0 (decoupled, x learning rate)  0.5984 / 0.5981
       (the MLP with 0.3: 0.6037)
@@ -90,22 +105,24 @@ validation GAP; the defaults 0.5973, the MLP 0.6037 / 0.6027 for seeds
     input + layer dropout 0.2, learning rate 3e-3      0.5974
     stem 2048, growth rate 128, learning rate 3e-3     0.6058 (11.8M parameters)
 
-Every 7.7M-parameter variant stayed within 0.3 points of the defaults and
-0.3-0.6 points under the MLP; only the 11.8M configuration passed it
-(by 0.1-0.2 points, one seed), as before. What the defaults lack is
+Every 7.7M-parameter variant stayed within 0.3 points of those defaults
+and 0.3-0.6 points under the MLP; only the 11.8M configuration passed it
+(by 0.1-0.2 points, one seed), as before. What the 7.7M defaults lacked is
 parameters, not architecture: an MLP of their size (1536 hidden units,
 7,717,654 parameters against DenseNet's 7,733,014) scored 0.5988 / 0.5975
 (seeds 0 / 1), level with them (0.5973 / 0.5965). And the gap to the
-2048-unit MLP does not close with more data on this sample (defaults of
-both, validation shards 12-15, mean of seeds 0 and 1)::
+2048-unit MLP did not close with more data on this sample (the 7.7M
+configuration and the MLP, validation shards 12-15, mean of seeds 0 and
+1)::
 
     training videos (shards)   DenseNet   MLP 2048   difference
     1,202 (0-3)                0.4945     0.4983     -0.38
     2,376 (0-7)                0.5678     0.5716     -0.38
     3,549 (0-11)               0.5969     0.6032     -0.63
 
-so nothing measured here says that the light defaults would pass the MLP
-at the quality bar's ~40k videos, which this sample cannot reproduce.
+so nothing measured here said that the 7.7M configuration would pass the
+MLP at the quality bar's ~40k videos, which this sample cannot reproduce;
+hence the 11.8M defaults.
 
 What sets GAP on this little data is the width the output layer reads;
 depth and dense connections add nothing measurable at this size (the

@@ -301,7 +301,11 @@ class QRNNClassifier(_SequenceClassifier):
         Width of the causal convolution over time (``k``).
     pooling : {{"f", "fo", "ifo"}}, default="fo"
         The recurrence: ``"f"`` ``h = f h + (1 - f) z``; ``"fo"`` adds an
-        output gate ``h = o c``; ``"ifo"`` an independent input gate.
+        output gate ``h = o c``; ``"ifo"`` an independent input gate. On
+        video-level vectors (one step: a gated dense layer) ``"f"`` scored
+        higher on the real YouTube-8M sample's validation shards (0.601 vs
+        0.596 with ``units=1024``, still under the 2048-unit MLP's 0.603;
+        ``benchmarks/bench_sequence_models.py``).
     zoneout : float, default={zoneout}
         Zoneout rate on the forget gate during training.
     dropout : float, default={dropout}
@@ -486,7 +490,12 @@ class DCQRNNClassifier(_SequenceClassifier):
     Dropout, and one sigmoid (multi-label) or softmax output layer.
 
     The defaults are tuned on the real YouTube-8M video-level sample (see
-    ``benchmarks/bench_sequence_models.py``).
+    ``benchmarks/bench_sequence_models.py``): with video-level vectors the
+    output layer reads the input features next to the two layers' 256
+    channels each (1664 units; 8.4M parameters for 1152 -> 3862), which
+    scored above the 2048-unit MLP baseline on validation shards (0.6055 vs
+    0.6032, seeds 0 and 1), where ``growth_rate=128`` (6.4M) did not
+    (0.6013).
 
     Parameters
     ----------
@@ -552,7 +561,7 @@ class DCQRNNClassifier(_SequenceClassifier):
     def __init__(
         self,
         *,
-        growth_rate=128,
+        growth_rate=256,
         block_layers=(2,),
         window=2,
         pooling="fo",
