@@ -21,7 +21,7 @@ train, 12-15 validate; MLP: learning rate 2e-3 beat 1e-3 there, 0.605 vs
 defaults; the test shards were used for nothing but this table.
 
 Measured with the current defaults (``stem_units=2048, growth_rate=128``;
-2-core CPU, JAX backend, 2026-11-26 15:27-15:50 UTC, load average ~2; three
+2-core CPU, JAX backend, 2026-11-26 15:27-15:39 UTC, load average ~2; three
 seeds per model, GAP as mean +- standard deviation)::
 
     model                           GAP@20   Hit@1    PERR      params  size MB   fit s

@@ -68,9 +68,9 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     MLP       0.6045 +-0.0015  0.7199  0.5802  10,287,382 123.5  88
     logistic  0.5743 +-0.0006  0.7029  0.5601  4,452,886  53.5   49
     # dcQRNN's defaults changed to growth_rate=256 (``--part video --seeds
-    # 3 --models dcQRNN``, 2026-11-26 15:50-15:54 UTC, load ~2), and
+    # 3 --models dcQRNN``, 2026-11-26 15:39-15:42 UTC, load ~2), and
     # DenseNet's to stem_units=2048, growth_rate=128 (bench_densenet.py,
-    # 15:27-15:50 UTC, the MLP in that run 0.6045 +- 0.0015 again)
+    # 15:27-15:39 UTC, the MLP in that run 0.6045 +- 0.0015 again)
     dcQRNN    0.6115 +-0.0031  0.7173  0.5792  8,409,110  100.9  62
     DenseNet  0.6101 +-0.0028  0.7196  0.5789  11,844,118 142.1  91
     # per seed (0, 1, 2): dcQRNN 0.6107 / 0.6149 / 0.6088, the MLP 0.6047 /
