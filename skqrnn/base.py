@@ -1073,9 +1073,11 @@ def _check_indicator(y):
     turns NaN and the network predicts nothing, without an error.
     """
     values = y.data if sp.issparse(y) else y
-    bad = (values != 0) & (values != 1)
-    if not bad.any():
+    # type_of_target has already refused non-integral values, so two
+    # reductions settle the common case without a temporary as large as y.
+    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
         return
+    bad = (values != 0) & (values != 1)
     if sp.issparse(y):
         first = np.flatnonzero(bad)[0]
         row = int(np.searchsorted(y.indptr, first, side="right") - 1)
