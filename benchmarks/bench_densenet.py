@@ -122,7 +122,7 @@ configuration and the MLP, validation shards 12-15, mean of seeds 0 and
 
 so nothing measured here said that the 7.7M configuration would pass the
 MLP at the quality bar's ~40k videos, which this sample cannot reproduce;
-hence the 11.8M defaults. The same curve for them (2026-11-26 16:09-16:13
+hence the 11.8M defaults. The same curve for them (2026-11-26 16:08-16:11
 UTC, same protocol; the MLP column is the run above)::
 
     training videos (shards)   DenseNet   MLP 2048   difference
