@@ -70,6 +70,9 @@ def parse_params(pairs, estimator_class):
                 f"{', '.join(sorted(valid))}."
             )
         params[name] = _parse_value(value)
+    # The values too, before any data is read or file written: the
+    # estimator's own check raises a ValueError written for users.
+    estimator_class(**params)._check_params()
     return params
 
 
@@ -225,29 +228,6 @@ def _log(message, quiet=False):
         print(message, flush=True)
 
 
-def _check_estimator_params(cls, params):
-    """Validate --param values now, before any data is read or file written.
-
-    The estimator's own checks raise ValueError with a message for users; a
-    TypeError from them (a value of a type the check did not expect, such as
-    ``callbacks=1``) is the user's mistake too when the value came from the
-    command line.
-    """
-    if not hasattr(cls, "_check_params"):
-        return
-    try:
-        cls(**params)._check_params()
-    except TypeError as exc:
-        # Such a message may not say which parameter it is about: find the
-        # culprit by checking each given value alone over the defaults.
-        for name, value in params.items():
-            try:
-                cls(**{name: value})._check_params()
-            except TypeError:
-                raise CLIError(f"invalid value for --param {name}={value!r}: {exc}") from None
-        raise CLIError(f"invalid --param value: {exc}") from None
-
-
 # -------------------------------------------------------------------- commands
 def cmd_train(args):
     _check_positive(args, "--epochs", "--chunk-size", "--max-frames", "--max-videos")
@@ -255,7 +235,6 @@ def cmd_train(args):
         _check_positive(args, "--cv")
     cls = _model_class(args.model)
     params = parse_params(args.param, cls)
-    _check_estimator_params(cls, params)
     inputs = [("--train", p) for p in _local_files(args.train)]
     inputs += [("--valid", p) for p in _local_files(args.valid)]
     inputs.append(("--grid", args.grid))

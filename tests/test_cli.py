@@ -281,22 +281,6 @@ def test_bad_parameter_values_are_one_line_errors(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []  # refused before any file is written
 
 
-def test_parameter_type_errors_are_one_line_errors_naming_the_parameter(
-        tmp_path, capsys, monkeypatch):
-    """A check that trips on a value's type (TypeError) is still the user's mistake."""
-    from skqrnn import DenseNetClassifier
-
-    def check_params(self):  # as base.py's check was: iterating callbacks=1
-        list(self.callbacks or ())
-
-    monkeypatch.setattr(DenseNetClassifier, "_check_params", check_params)
-    msg = _error(capsys, ["train", "--model", "densenet", "--train", sample_paths()[0],
-                          "--param", "callbacks=1", "--param", "dropout=0.1",
-                          "--out", str(tmp_path / "m.keras")])
-    assert "--param callbacks=1" in msg and "not iterable" in msg
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_grid_search_from_the_command_line(tmp_path, capsys):
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps({"dropout": [0.2, 0.5]}))
