@@ -16,7 +16,9 @@ import pytest
 import scipy.sparse as sp
 
 from skqrnn.io import (
+    MAX_RECORD_BYTES,
     UINT8_PAD_VALUE,
+    EmptyFileWarning,
     SkippedRecordsWarning,
     YT8MFormatError,
     decode_example,
@@ -538,6 +540,100 @@ def test_length_header_larger_than_file_is_not_allocated(tmp_path, compressed):
     _assert_error(ei, path, 1, str(1 << 50))
 
 
+# A length header inside a compressed stream cannot be checked against the
+# file's size, so the reader buffered everything that decompressed before it
+# could say the record was cut short: +311 MB from a 0.3 MB file. Now a claim
+# above max_record_bytes, or above what the rest of the compressed file can
+# inflate to (DEFLATE: at most 1032:1), is refused before anything is buffered.
+def _bomb(path, records, claim, zeros, kind="gz", level=6):
+    """``records`` framed, then a header claiming ``claim`` bytes and ``zeros`` zero bytes."""
+    head = struct.pack("<Q", claim)
+    c = zlib.compressobj(level, zlib.DEFLATED, 31 if kind == "gz" else 15)
+    out = [c.compress(b"".join(_frame(r) for r in records)),
+           c.compress(head + struct.pack("<I", masked_crc32c(head)))]
+    chunk = bytes(1 << 20)
+    for i in range(0, zeros, len(chunk)):  # streamed: the test holds no 100 MB buffer
+        out.append(c.compress(chunk[: min(len(chunk), zeros - i)]))
+    out.append(c.flush())
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def _peak(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@needs_sample
+@pytest.mark.parametrize("kind", ["gz", "zz"])
+def test_huge_length_claim_in_compressed_stream_is_refused_before_buffering(tmp_path, kind):
+    real = list(read_records(_shards()[0]))[:3]  # real YouTube-8M records
+    claim = 100_000_000
+    path = _bomb(tmp_path / f"bomb.tfrecord.{kind}", real, claim, claim, kind, level=9)
+    assert path.stat().st_size < 200_000  # 100 MB of zeros compress ~1000:1
+
+    peak = _peak(lambda: pytest.raises(YT8MFormatError, list, read_records(path)))
+    assert peak < 8 << 20  # was > 100 MB: the whole decompressed claim
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, 3, str(claim), f"max_record_bytes={MAX_RECORD_BYTES}")
+    assert ei.value.offset == sum(16 + len(r) for r in real)
+    with pytest.warns(SkippedRecordsWarning, match="record 3"):
+        assert list(read_records(path, on_error="skip")) == real
+    with pytest.warns(SkippedRecordsWarning):
+        assert load_yt8m(path, on_error="skip").ids.tolist() == [
+            decode_example(r)["id"][0].decode() for r in real
+        ]
+    with pytest.raises(YT8MFormatError, match=r"record 3 .*max_record_bytes"):
+        list(iter_yt8m(path, shuffle=False))
+    with pytest.raises(YT8MFormatError, match="max_record_bytes"):
+        len(iter_yt8m(path))  # counting the records reads the headers
+
+
+@pytest.mark.parametrize("kind", ["gz", "zz"])
+def test_length_claim_above_what_the_compressed_rest_can_hold(tmp_path, kind):
+    # Under the cap, but more than the rest of the file can inflate to: refused
+    # at once (it was read to the end and buffered first).
+    path = _bomb(tmp_path / f"short.tfrecord.{kind}", [_video_record()], 50_000_000, 200_000,
+                 kind)
+    rest = path.stat().st_size
+    with pytest.raises(YT8MFormatError) as ei:
+        list(read_records(path))
+    _assert_error(ei, path, 1, "50000000", "decompresses to at most", "1032:1")
+    assert _peak(lambda: pytest.raises(YT8MFormatError, list, read_records(path))) < 4 << 20
+    most = int(str(ei.value).split("at most ")[1].split()[0])
+    assert 200_000 <= most <= 1032 * rest + (1 << 16)
+
+
+@pytest.mark.parametrize("name", ["big.tfrecord.gz", "big.tfrecord.zz"])
+def test_large_records_within_the_cap_are_read(tmp_path, name):
+    # Zeros inflate near DEFLATE's 1032:1: the bound must not refuse them.
+    records = [bytes(30_000_000), b"tail", b""]
+    path = tmp_path / name
+    comp = gzip.compress if name.endswith("gz") else zlib.compress
+    path.write_bytes(comp(b"".join(_frame(r) for r in records), 9))
+    assert path.stat().st_size < 60_000
+    assert list(read_records(path)) == records
+    with pytest.raises(YT8MFormatError, match="record 0 .*above max_record_bytes=1000000"):
+        list(read_records(path, max_record_bytes=1_000_000))
+    assert list(read_records(path, max_record_bytes=len(records[0]))) == records
+    # Uncompressed local files check each header against the file's size instead.
+    plain = tmp_path / "big.tfrecord"
+    write_records(plain, records)
+    assert list(read_records(plain, max_record_bytes=1)) == records
+    for bad in (0, -5, 1.5, True):
+        with pytest.raises(ValueError, match="max_record_bytes"):
+            read_records(plain, max_record_bytes=bad)
+    with pytest.raises(ValueError, match="max_record_bytes"):
+        load_yt8m(plain, max_record_bytes=0)
+    with pytest.raises(ValueError, match="max_record_bytes"):
+        iter_yt8m(plain, max_record_bytes=0)
+
+
 def test_not_a_protobuf(tmp_path):
     path = tmp_path / "junk.tfrecord"
     write_records(path, [_video_record(), b"\x0a\xff\xff\xff\x7f garbage", b"\x07\x07"])
@@ -600,14 +696,96 @@ def test_label_out_of_range(tmp_path):
         load_yt8m(path)
 
 
-def test_empty_file(tmp_path):
-    path = tmp_path / "empty.tfrecord"
-    path.write_bytes(b"")
-    with pytest.raises(YT8MFormatError) as ei:
-        load_yt8m(path)
-    _assert_error(ei, path, 0, "empty file")
-    with pytest.raises(YT8MFormatError, match="empty file"):
-        list(read_records(path))
+# Empty shards. TensorFlow's TFRecordWriter leaves a file of 0 bytes when no
+# record is written, and tf.data reads it as zero records; it was an error here
+# ("empty file (0 bytes): it holds no record"), at every entry point.
+def _empty_files(tmp_path):
+    plain = tmp_path / "empty.tfrecord"
+    plain.write_bytes(b"")
+    gz = tmp_path / "empty.tfrecord.gz"  # a GZIP file of 0 bytes, named as such
+    gz.write_bytes(b"")
+    zz = tmp_path / "nothing.tfrecord.zz"  # a ZLIB stream of 0 decompressed bytes
+    zz.write_bytes(zlib.compress(b""))
+    return plain, gz, zz
+
+
+def test_empty_file_is_zero_records_in_read_records(tmp_path, good_file):
+    empties = _empty_files(tmp_path)
+    want = list(read_records([good_file, good_file]))
+    assert len(want) == 10
+    for empty in empties:
+        reader = read_records([good_file, empty, good_file])
+        with pytest.warns(EmptyFileWarning, match=rf"1 of 3 file.*{empty.name}"):
+            assert list(reader) == want
+        assert reader.empty_files == [str(empty)] and reader.n_skipped == 0
+        with pytest.warns(EmptyFileWarning):
+            assert list(read_records(empty)) == []
+
+
+def test_empty_file_is_zero_records_in_load_yt8m(tmp_path, good_file):
+    empty = _empty_files(tmp_path)[0]
+    want = load_yt8m([good_file, good_file])
+    for kwargs in ({}, {"on_error": "skip"}, {"n_jobs": 2}):
+        with pytest.warns(EmptyFileWarning, match="empty.tfrecord"):
+            got = load_yt8m([empty, good_file, empty, good_file], **kwargs)
+        np.testing.assert_array_equal(got.X, want.X)
+        assert (got.y != want.y).nnz == 0
+        assert got.ids.tolist() == want.ids.tolist()
+        assert got.empty_files == [str(empty)] * 2 and got.n_skipped == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning without an empty file
+        assert load_yt8m([good_file]).empty_files == []
+
+
+def test_empty_file_is_zero_records_in_iter_yt8m(tmp_path, good_file):
+    empty = _empty_files(tmp_path)[0]
+    full = load_yt8m(good_file, sparse_labels=False)
+    batches = iter_yt8m([good_file, empty], batch_size=3, shuffle=False)
+    assert len(batches) == 2
+    with pytest.warns(EmptyFileWarning, match="1 of 2 file") as rec:
+        got = list(batches)
+    assert len([w for w in rec if w.category is EmptyFileWarning]) == 1
+    np.testing.assert_array_equal(np.concatenate([X for X, _ in got]), full.X)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in got]), full.y)
+    assert batches.empty_files == [str(empty)]
+    shuffled = iter_yt8m([empty, good_file, empty], batch_size=2, epochs=3, interleave=2)
+    with pytest.warns(EmptyFileWarning) as rec:
+        assert sum(X.shape[0] for X, _ in shuffled) == 3 * 5
+    # One warning per pass, however many epochs: the files are the same.
+    assert len([w for w in rec if w.category is EmptyFileWarning]) == 1
+
+
+def test_all_files_empty_is_an_empty_dataset(tmp_path):
+    # Zero records is what an empty shard holds, so only empty shards make an
+    # empty dataset (as max_videos=0 does), shaped for the level; the
+    # warning names the files. An estimator then refuses to fit on it.
+    plain, gz, zz = _empty_files(tmp_path)
+    with pytest.warns(EmptyFileWarning, match="3 of 3 file"):
+        data = load_yt8m([plain, gz, zz])
+    assert data.X.shape == (0, 1152) and data.X.dtype == np.float32
+    assert sp.issparse(data.y) and data.y.shape == (0, 3862)
+    assert data.ids.shape == (0,) and data.n_skipped == 0
+    assert data.empty_files == [str(plain), str(gz), str(zz)]
+    with pytest.warns(EmptyFileWarning):
+        X, y = load_yt8m(plain, level="frame", max_frames=20, sparse_labels=False,
+                         return_X_y=True)
+    assert X.shape == (0, 20, 1152) and y.shape == (0, 3862) and y.dtype == np.int8
+    with pytest.warns(EmptyFileWarning):
+        assert load_yt8m(plain, level="frame").n_frames.shape == (0,)
+    batches = iter_yt8m([plain, gz], batch_size=4)
+    assert len(batches) == 0
+    with pytest.warns(EmptyFileWarning, match="2 of 2 file"):
+        assert list(batches) == []
+
+
+def test_streaming_fit_over_an_empty_shard(tmp_path, good_file):
+    from skqrnn import DenseNetClassifier
+
+    empty = _empty_files(tmp_path)[0]
+    clf = DenseNetClassifier(epochs=1, stem_units=8, growth_rate=4, random_state=0)
+    with pytest.warns(EmptyFileWarning):
+        clf.fit(iter_yt8m([good_file, empty], batch_size=4, n_classes=10))
+    assert clf.predict_proba(load_yt8m(good_file, n_classes=10).X).shape == (5, 10)
 
 
 def test_path_matching_no_file(tmp_path):
@@ -618,6 +796,7 @@ def test_path_matching_no_file(tmp_path):
         read_records(tmp_path)  # an empty directory
 
 
+@pytest.mark.filterwarnings("ignore::skqrnn.io.EmptyFileWarning")
 def test_on_error_skip_counts_and_reports(tmp_path, good_file):
     data, offs = _record_offsets(good_file)
     crc = bytearray(data)
@@ -627,11 +806,11 @@ def test_on_error_skip_counts_and_reports(tmp_path, good_file):
                   [_video_record("b0"), _video_record("b1", labels=[9999]), b"\xff",
                    _video_record("b3")])
     (tmp_path / "c_trunc.tfrecord").write_bytes(data[: offs[4] + 30])  # record 4: rest skipped
-    (tmp_path / "d_empty.tfrecord").write_bytes(b"")
+    (tmp_path / "d_empty.tfrecord").write_bytes(b"")  # zero records, not an error
     paths = sorted(glob.glob(str(tmp_path / "*_*.tfrecord")))
-    with pytest.warns(SkippedRecordsWarning, match="skipped 5 bad record"):
+    with pytest.warns(SkippedRecordsWarning, match="skipped 4 bad record"):
         data = load_yt8m(paths, on_error="skip")
-    assert data.n_skipped == 5 and len(data.skipped) == 5
+    assert data.n_skipped == 4 and len(data.skipped) == 4
     assert data.ids.tolist() == ["v0", "v2", "v3", "v4", "b0", "b3", "v0", "v1", "v2", "v3"]
     reasons = [(os.path.basename(e.path), e.record_index) for e in data.skipped]
     assert reasons == [
@@ -639,13 +818,13 @@ def test_on_error_skip_counts_and_reports(tmp_path, good_file):
         ("b_bad.tfrecord", 1),
         ("b_bad.tfrecord", 2),
         ("c_trunc.tfrecord", 4),
-        ("d_empty.tfrecord", 0),
     ]
+    assert [os.path.basename(p) for p in data.empty_files] == ["d_empty.tfrecord"]
     assert "rest of the file skipped" in str(data.skipped[3])
     reader = read_records(paths, on_error="skip")
     with pytest.warns(SkippedRecordsWarning):
         assert len(list(reader)) == 4 + 4 + 4
-    assert reader.n_skipped == 3
+    assert reader.n_skipped == 2
     with pytest.raises(ValueError, match="on_error"):
         load_yt8m(paths, on_error="ignore")
 

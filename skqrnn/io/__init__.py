@@ -18,9 +18,14 @@ dequantize, quantize
     The starter code's uint8 <-> float mapping.
 YT8MFormatError, SkippedRecordsWarning
     Bad input.
+EmptyFileWarning, MAX_RECORD_BYTES
+    Files of 0 bytes (read as zero records); the cap on one record's length
+    in a compressed or remote stream.
 """
 
-from ._errors import SkippedRecordsWarning, YT8MFormatError
+# EmptyFileWarning and MAX_RECORD_BYTES are importable from here but not yet
+# in __all__: the API reference (docs/api.rst) has no entry for them yet.
+from ._errors import EmptyFileWarning, SkippedRecordsWarning, YT8MFormatError
 from ._protobuf import (
     decode_example,
     decode_sequence_example,
@@ -28,6 +33,7 @@ from ._protobuf import (
     encode_sequence_example,
 )
 from ._tfrecord import (
+    MAX_RECORD_BYTES,
     RecordReader,
     expand_paths,
     masked_crc32c,

@@ -2,7 +2,7 @@
 
 import warnings
 
-__all__ = ["YT8MFormatError", "SkippedRecordsWarning"]
+__all__ = ["YT8MFormatError", "SkippedRecordsWarning", "EmptyFileWarning"]
 
 
 class YT8MFormatError(ValueError):
@@ -48,10 +48,44 @@ class SkippedRecordsWarning(UserWarning):
     """Issued once per read when ``on_error="skip"`` dropped bad records."""
 
 
+class EmptyFileWarning(UserWarning):
+    """Issued once per read when some files hold no record (0 bytes of data).
+
+    TensorFlow's ``TFRecordWriter`` leaves such a file when nothing is
+    written, and ``tf.data`` reads it as zero records; so do skqrnn's
+    readers. The warning names the files, as an empty file can also be a
+    failed copy.
+    """
+
+
 def check_on_error(on_error):
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     return on_error
+
+
+def check_max_record_bytes(max_record_bytes):
+    if isinstance(max_record_bytes, bool) or int(max_record_bytes) != max_record_bytes or (
+        max_record_bytes < 1
+    ):
+        raise ValueError(
+            f"max_record_bytes must be a positive integer, got {max_record_bytes!r}"
+        )
+    return int(max_record_bytes)
+
+
+def warn_empty(paths, n_files, stacklevel=3):
+    """Name the files that held no record (read as zero records)."""
+    if not paths:
+        return
+    names = ", ".join(str(p) for p in paths[:5])
+    more = f" (and {len(paths) - 5} more)" if len(paths) > 5 else ""
+    warnings.warn(
+        f"{len(paths)} of {n_files} file(s) hold no data (0 bytes, or a compressed stream of "
+        f"0 bytes) and were read as zero records, as tf.data reads them: {names}{more}",
+        EmptyFileWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def warn_skipped(skipped, stacklevel=3):

@@ -11,7 +11,13 @@ import os
 import struct
 import zlib
 
-from ._errors import YT8MFormatError, check_on_error, warn_skipped
+from ._errors import (
+    YT8MFormatError,
+    check_max_record_bytes,
+    check_on_error,
+    warn_empty,
+    warn_skipped,
+)
 
 try:  # C-accelerated CRC-32C (a declared dependency); pure Python is ~100x slower.
     from google_crc32c import value as _crc32c
@@ -25,6 +31,7 @@ __all__ = [
     "read_records",
     "write_records",
     "RecordReader",
+    "MAX_RECORD_BYTES",
 ]
 
 _LEN = struct.Struct("<Q")
@@ -35,6 +42,19 @@ _CHUNK = 1 << 20  # bytes read from the stream at a time
 # A corrupt length header must not make us allocate it: data is read in
 # pieces of at most this size until the record is complete or the file ends.
 _MAX_PIECE = 64 << 20
+#: Default cap on one record's length in a stream whose size is unknown before
+#: it is read (GZIP/ZLIB files, remote files that report no size): a length
+#: header above it is refused before any of the record is buffered. YouTube-8M
+#: records are ~5 kB (video level) to ~0.5 MB (frame level, 360 frames), so
+#: 64 MiB leaves a wide margin; a corrupt header inside a compressed stream
+#: would otherwise make the reader hold everything that decompresses
+#: (hundreds of MB from a file of well under a MB) before it could fail.
+MAX_RECORD_BYTES = 64 << 20
+# DEFLATE (GZIP and ZLIB) inflates at most 1032:1 (a 258-byte match coded in
+# 2 bits). Remaining compressed bytes x this ratio bound the data still to come;
+# the slack covers what the decompressor holds between calls (a match in progress).
+_MAX_INFLATE_RATIO = 1032
+_INFLATE_SLACK = 1 << 16
 
 _COMPRESSIONS = {"": "", "none": "", "gzip": "gzip", "zlib": "zlib"}
 _GZIP_EXT = (".gz", ".gzip")
@@ -192,8 +212,9 @@ class _InflateReader:
     ends on a record boundary (the framing alone cannot tell).
     """
 
-    def __init__(self, raw, kind):
+    def __init__(self, raw, kind, raw_size=None):
         self._raw = raw
+        self._raw_size = raw_size  # compressed bytes in the file, None if unknown
         self._kind = kind
         self._wbits = 16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS
         self._d = None  # decompressor of the current member; None between members
@@ -262,6 +283,23 @@ class _InflateReader:
             else:
                 self._eof = True
 
+    def max_remaining(self):
+        """An upper bound of the bytes ``read`` can still return, or None if unknown.
+
+        What is decompressed and not returned yet, plus DEFLATE's largest
+        expansion (1032:1) of the compressed bytes not consumed yet.
+        """
+        if self._raw_size is None:
+            return None
+        try:
+            left = max(self._raw_size - self._raw.tell(), 0)
+        except (OSError, ValueError, AttributeError):
+            return None
+        left += len(self._input)
+        if self._d is not None:
+            left += len(self._d.unconsumed_tail)
+        return len(self._pending) + _MAX_INFLATE_RATIO * left + _INFLATE_SLACK
+
     def close(self):
         self._d = None
         self._raw.close()
@@ -287,13 +325,22 @@ def _open_raw(path):
     return open(path, "rb")
 
 
+def _raw_size(raw, path):
+    """Byte size of an open file, or None when it cannot be known without reading it."""
+    if not _is_url(path):
+        return os.fstat(raw.fileno()).st_size
+    size = getattr(raw, "size", None)  # fsspec's buffered files know it
+    return size if isinstance(size, int) and size >= 0 else None
+
+
 def open_stream(path, compression=None):
     """Open ``path`` for reading its decompressed TFRecord stream.
 
     ``compression=None`` detects it: ``.gz``/``.gzip`` → GZIP, ``.zz``/``.zlib``
     → ZLIB, otherwise the first bytes decide (a valid record header means
     uncompressed; else the GZIP or ZLIB magic). Returns ``(fileobj, size)``
-    where ``size`` is the byte size of an uncompressed local file, else None.
+    where ``size`` is the byte size of an uncompressed file when it is known
+    (local files; remote ones whose file system reports it), else None.
     """
     compression = _check_compression(compression)
     path = os.fspath(path)
@@ -309,12 +356,9 @@ def open_stream(path, compression=None):
                 head = raw.read(12)
                 compression = _sniff(head)
                 raw.seek(0)
-        size = None
         if compression in ("gzip", "zlib"):
-            return _InflateReader(raw, compression), None
-        if not _is_url(path):
-            size = os.fstat(raw.fileno()).st_size
-        return raw, size
+            return _InflateReader(raw, compression, _raw_size(raw, path)), None
+        return raw, _raw_size(raw, path)
     except BaseException:
         raw.close()
         raise
@@ -328,12 +372,23 @@ def _read_failure(exc, truncated):
     return f"cannot decompress/read the stream: {exc}"
 
 
-def _iter_file(fobj, path, size, verify_crc, skipped):
+def _iter_file(fobj, path, size, verify_crc, skipped, max_record_bytes=MAX_RECORD_BYTES,
+               empty=None):
     """Yield ``(index, data)`` for each record of one open stream.
 
     Framing errors (bad header, truncation) end the file: the position of the
     next record is unknown. A data CRC mismatch does not: with ``skipped``
     a list, the error is appended to it and reading goes on.
+
+    A stream with no byte at all (a 0-byte file, or a compressed one that
+    decompresses to nothing: what TensorFlow's writer leaves when no record
+    is written) holds zero records, as tf.data reads it; ``path`` is then
+    appended to ``empty`` when it is a list.
+
+    A length header is checked before the record is buffered: against the
+    bytes left in the file when ``size`` is known, else against
+    ``max_record_bytes`` and against the most the rest of a compressed
+    stream can decompress to (``fobj.max_remaining()``).
     """
     buf = b""
     pos = 0
@@ -346,7 +401,10 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
             path, 0, _read_failure(exc, "truncated file: not one byte decompresses"), 0
         ) from exc
     if not first:
-        raise YT8MFormatError(path, 0, "empty file (0 bytes): it holds no record", 0)
+        if empty is not None:
+            empty.append(path)
+        return
+    bound = None if size is not None else getattr(fobj, "max_remaining", None)
     buf = first
     while True:
         avail = len(buf) - pos
@@ -393,7 +451,28 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
                     base + pos,
                 )
         need = 16 + length
+        if size is None and length > max_record_bytes:
+            raise YT8MFormatError(
+                path,
+                index,
+                f"record length header says {length} bytes, above max_record_bytes="
+                f"{max_record_bytes} (the cap on one record of a compressed or remote "
+                "stream, checked before the record is buffered): corrupt header, or pass "
+                "a larger max_record_bytes if the record is real",
+                base + pos,
+            )
         if len(buf) - pos < need:
+            most = None if bound is None else bound()
+            if most is not None and need > len(buf) - pos + most:
+                raise YT8MFormatError(
+                    path,
+                    index,
+                    f"record length header says {length} bytes but the rest of the "
+                    f"compressed file decompresses to at most {len(buf) - pos + most - 16} "
+                    "bytes (+4 CRC) (DEFLATE expands at most 1032:1): truncated or corrupt "
+                    "stream",
+                    base + pos,
+                )
             if size is not None and base + pos + need > size:
                 raise YT8MFormatError(
                     path,
@@ -456,11 +535,13 @@ def _iter_file(fobj, path, size, verify_crc, skipped):
         pos = end
 
 
-def iter_file_records(path, compression=None, verify_crc=True, skipped=None):
+def iter_file_records(path, compression=None, verify_crc=True, skipped=None,
+                      max_record_bytes=MAX_RECORD_BYTES, empty=None):
     """Yield ``(index, data)`` for one file; ``skipped`` (a list) enables skip mode.
 
     In skip mode every error is appended to ``skipped`` and reading goes on
     where it can (the next record after a data CRC mismatch, else the next file).
+    ``empty`` (a list) gets ``path`` appended when the file holds no byte.
     """
     try:
         fobj, size = open_stream(path, compression)
@@ -471,7 +552,7 @@ def iter_file_records(path, compression=None, verify_crc=True, skipped=None):
         skipped.append(err)
         return
     try:
-        yield from _iter_file(fobj, path, size, verify_crc, skipped)
+        yield from _iter_file(fobj, path, size, verify_crc, skipped, max_record_bytes, empty)
     except YT8MFormatError as err:
         if skipped is None:
             raise
@@ -489,15 +570,19 @@ class RecordReader:
 
     Returned by :func:`read_records`. Iterating it again reads the files
     again. After a pass, :attr:`skipped` lists the errors that were skipped
-    (``on_error="skip"``) and :attr:`n_skipped` counts them.
+    (``on_error="skip"``), :attr:`n_skipped` counts them and
+    :attr:`empty_files` lists the files that held no record.
     """
 
-    def __init__(self, paths, *, compression=None, verify_crc=True, on_error="raise"):
+    def __init__(self, paths, *, compression=None, verify_crc=True, on_error="raise",
+                 max_record_bytes=MAX_RECORD_BYTES):
         self.paths = expand_paths(paths)
         self.compression = _check_compression(compression)
         self.verify_crc = bool(verify_crc)
         self.on_error = check_on_error(on_error)
+        self.max_record_bytes = check_max_record_bytes(max_record_bytes)
         self.skipped = []
+        self.empty_files = []
 
     @property
     def n_skipped(self):
@@ -505,17 +590,21 @@ class RecordReader:
 
     def __iter__(self):
         self.skipped = []
+        self.empty_files = []
         sink = self.skipped if self.on_error == "skip" else None
         for path in self.paths:
-            for _, data in iter_file_records(path, self.compression, self.verify_crc, sink):
+            for _, data in iter_file_records(path, self.compression, self.verify_crc, sink,
+                                             self.max_record_bytes, self.empty_files):
                 yield data
+        warn_empty(self.empty_files, len(self.paths))
         warn_skipped(self.skipped)
 
     def __repr__(self):
         return f"RecordReader({len(self.paths)} file(s), compression={self.compression!r})"
 
 
-def read_records(paths, *, compression=None, verify_crc=True, on_error="raise"):
+def read_records(paths, *, compression=None, verify_crc=True, on_error="raise",
+                 max_record_bytes=MAX_RECORD_BYTES):
     """Iterate the raw records of one or many TFRecord files.
 
     Parameters
@@ -532,6 +621,14 @@ def read_records(paths, *, compression=None, verify_crc=True, on_error="raise"):
         index and the problem). 'skip' drops bad records (after a framing
         error, the rest of that file), warns once with the count, and keeps
         the errors in ``reader.skipped``.
+    max_record_bytes : int, default=64 MiB
+        Largest record accepted from a stream whose size is unknown before
+        it is read: GZIP/ZLIB files and remote files that report no size. A
+        length header above it is refused (:class:`YT8MFormatError`) before
+        any of the record is buffered, and so is one above what the rest of
+        a compressed file can decompress to (DEFLATE expands at most
+        1032:1). Uncompressed files of known size check every length header
+        against the bytes left in the file instead, whatever its value.
 
     Returns
     -------
@@ -543,6 +640,13 @@ def read_records(paths, *, compression=None, verify_crc=True, on_error="raise"):
     FileNotFoundError
         A path matching no file (raised at once, not on iteration).
 
+    Warns
+    -----
+    EmptyFileWarning
+        Once per pass, naming the files of 0 bytes (what TensorFlow's writer
+        leaves when no record is written). They hold zero records, as
+        ``tf.data`` reads them.
+
     Examples
     --------
     >>> import os, tempfile
@@ -553,7 +657,8 @@ def read_records(paths, *, compression=None, verify_crc=True, on_error="raise"):
     >>> list(read_records(path))
     [b'abc', b'']
     """
-    return RecordReader(paths, compression=compression, verify_crc=verify_crc, on_error=on_error)
+    return RecordReader(paths, compression=compression, verify_crc=verify_crc, on_error=on_error,
+                        max_record_bytes=max_record_bytes)
 
 
 # ------------------------------------------------------------------------- writing
@@ -615,7 +720,7 @@ def write_records(path, records, *, compression=None):
     return n
 
 
-def count_records(path, compression=None):
+def count_records(path, compression=None, max_record_bytes=MAX_RECORD_BYTES):
     """Number of records in one file, reading only the length headers where it can."""
     fobj, size = open_stream(path, compression)
     n = 0
@@ -630,7 +735,7 @@ def count_records(path, compression=None):
                 pos += 16 + _LEN.unpack(head)[0]
                 n += 1
             return n
-        for _ in _iter_file(fobj, path, size, False, []):
+        for _ in _iter_file(fobj, path, size, False, [], max_record_bytes):
             n += 1
         return n
     finally:

@@ -15,7 +15,13 @@ from itertools import islice
 import numpy as np
 import scipy.sparse as sp
 
-from ._errors import YT8MFormatError, check_on_error, warn_skipped
+from ._errors import (
+    YT8MFormatError,
+    check_max_record_bytes,
+    check_on_error,
+    warn_empty,
+    warn_skipped,
+)
 from ._protobuf import (
     _enc_varint,
     BYTES,
@@ -34,6 +40,7 @@ from ._protobuf import (
     scan_sequence_example,
 )
 from ._tfrecord import (
+    MAX_RECORD_BYTES,
     _check_compression,
     count_records,
     expand_paths,
@@ -127,6 +134,7 @@ class _Spec:
         compression,
         verify_crc,
         on_error,
+        max_record_bytes=MAX_RECORD_BYTES,
     ):
         if level not in ("video", "frame"):
             raise ValueError(f"level must be 'video' or 'frame', got {level!r}")
@@ -178,6 +186,7 @@ class _Spec:
         self.compression = _check_compression(compression)
         self.verify_crc = bool(verify_crc)
         self.on_error = check_on_error(on_error)
+        self.max_record_bytes = check_max_record_bytes(max_record_bytes)
 
     @property
     def row_shape(self):
@@ -446,15 +455,17 @@ def _record_error(path, index, exc, spec, buf):
     return YT8MFormatError(path, index, what)
 
 
-def _iter_decoded(path, spec, skipped):
+def _iter_decoded(path, spec, skipped, empty=None):
     """Yield (id, labels, segments, x) per good record of one file.
 
     ``x`` is a float32 row (video) or the list of uint8 feature matrices
-    of :func:`_decode_frames` (frame level).
+    of :func:`_decode_frames` (frame level). A file of 0 bytes yields
+    nothing and is appended to ``empty`` (a list).
     """
     sink = skipped if spec.on_error == "skip" else None
     video = spec.level == "video"
-    for index, buf in iter_file_records(path, spec.compression, spec.verify_crc, sink):
+    for index, buf in iter_file_records(path, spec.compression, spec.verify_crc, sink,
+                                        spec.max_record_bytes, empty):
         try:
             if video:
                 x = np.empty(spec.width, np.float32)
@@ -491,7 +502,9 @@ def _read_shard(path, spec, limit=None):
     # garbage collector rescan millions of containers while reading.
     ids, flat, counts, n_frames, segments = [], [], [], [], []
     has_segments = False
-    for index, buf in iter_file_records(path, spec.compression, spec.verify_crc, sink):
+    empty = []
+    for index, buf in iter_file_records(path, spec.compression, spec.verify_crc, sink,
+                                        spec.max_record_bytes, empty):
         if video and fill == cap:
             if block is not None:
                 blocks.append(block)
@@ -533,6 +546,7 @@ def _read_shard(path, spec, limit=None):
         "n_frames": n_frames,
         "segments": segments if has_segments else None,
         "skipped": skipped,
+        "empty": bool(empty),
     }
 
 
@@ -591,6 +605,8 @@ class YT8MData(dict):
     n_skipped : int
     skipped : list of YT8MFormatError
         Bad records dropped with ``on_error="skip"``.
+    empty_files : list of str
+        The files of 0 bytes among ``paths``, read as zero records.
     segment_labels, segment_start_times, segment_scores : list of ndarray
         Only when some record carries the 2019 segment keys; one array per
         video (empty for videos without them).
@@ -678,6 +694,7 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
     out["paths"] = list(paths)
     out["n_skipped"] = len(skipped)
     out["skipped"] = skipped
+    out["empty_files"] = [r["path"] for r in results if r.get("empty")]
     if has_segments:
         segments = segments[:n]
         empty_i = np.empty(0, np.int64)
@@ -706,6 +723,7 @@ def load_yt8m(
     compression=None,
     verify_crc=True,
     on_error="raise",
+    max_record_bytes=MAX_RECORD_BYTES,
 ):
     """Load YouTube-8M TFRecord shards into memory, as Google's starter code reads them.
 
@@ -757,16 +775,33 @@ def load_yt8m(
         file, the record index and the problem. 'skip': bad records are
         dropped, counted in ``n_skipped``/``skipped`` and reported in one
         :class:`SkippedRecordsWarning`.
+    max_record_bytes : int, default=64 MiB
+        Largest record accepted from a GZIP/ZLIB-compressed or remote file
+        of unknown size; a corrupt length header above it (or above what the
+        rest of a compressed file can decompress to) is refused before the
+        record is buffered. See :func:`~skqrnn.io.read_records`.
 
     Returns
     -------
     data : YT8MData
         Keys ``X``, ``y``, ``ids``, ``n_frames`` (frame level),
-        ``feature_names``, ``level``, ``paths``, ``n_skipped``, ``skipped``
-        and, when present, ``segment_labels``, ``segment_start_times``,
-        ``segment_scores`` (see :class:`YT8MData`).
+        ``feature_names``, ``level``, ``paths``, ``n_skipped``, ``skipped``,
+        ``empty_files`` and, when present, ``segment_labels``,
+        ``segment_start_times``, ``segment_scores`` (see :class:`YT8MData`).
     (X, y) : tuple
         With ``return_X_y=True``.
+
+    Warns
+    -----
+    EmptyFileWarning
+        When some files are empty (0 bytes, what TensorFlow's writer leaves
+        when it writes no record): they are read as zero records, as
+        ``tf.data`` reads them. When every file is empty the result is an
+        empty dataset, ``X`` of shape ``(0, n_features)`` (or ``(0,
+        max_frames, n_features)``) and ``y`` of shape ``(0, n_classes)``,
+        as ``max_videos=0`` gives, not an error: zero records is a valid
+        content for a shard, and the warning names the files. An estimator
+        then refuses to fit on zero samples.
 
     Examples
     --------
@@ -787,6 +822,7 @@ def load_yt8m(
         compression,
         verify_crc,
         on_error,
+        max_record_bytes,
     )
     if max_videos is not None and (int(max_videos) != max_videos or max_videos < 0):
         raise ValueError(f"max_videos must be a non-negative integer or None, got {max_videos!r}")
@@ -822,6 +858,7 @@ def load_yt8m(
                     break
             del gen
     out = _assemble(results, spec, bool(dequantize), sparse_labels, files, max_videos)
+    warn_empty(out["empty_files"], len(files))
     warn_skipped(out["skipped"])
     if return_X_y:
         return out["X"], out["y"]
@@ -859,6 +896,7 @@ class YT8MBatches:
         self.random_state = random_state
         self.return_meta = return_meta
         self.skipped = []
+        self.empty_files = []
         self._passes = 0
         self._n_records = None
 
@@ -870,7 +908,10 @@ class YT8MBatches:
     def n_records(self):
         """Records in all files (framing only; bad records are counted)."""
         if self._n_records is None:
-            self._n_records = sum(count_records(p, self.spec.compression) for p in self.paths)
+            self._n_records = sum(
+                count_records(p, self.spec.compression, self.spec.max_record_bytes)
+                for p in self.paths
+            )
         return self._n_records
 
     def __len__(self):
@@ -891,7 +932,7 @@ class YT8MBatches:
         pending = iter(order)
         active = []
         for p in islice(pending, self.interleave):
-            active.append(_iter_decoded(p, self.spec, self.skipped))
+            active.append(_iter_decoded(p, self.spec, self.skipped, self.empty_files))
         i = 0
         while active:
             i %= len(active)
@@ -901,7 +942,7 @@ class YT8MBatches:
                 if nxt is None:
                     active.pop(i)
                 else:
-                    active[i] = _iter_decoded(nxt, self.spec, self.skipped)
+                    active[i] = _iter_decoded(nxt, self.spec, self.skipped, self.empty_files)
                 continue
             yield item
             i += 1
@@ -957,6 +998,7 @@ class YT8MBatches:
         epoch = 0
         while self.epochs is None or epoch < self.epochs:
             rng = np.random.default_rng([self.random_state, k, epoch])
+            self.empty_files = []  # filled as the files of this epoch are read
             items = []
             for item in self._shuffled(rng):
                 items.append(item)
@@ -966,6 +1008,8 @@ class YT8MBatches:
             if items and not self.drop_remainder:
                 yield self._batch(items)
             epoch += 1
+            if epoch == 1:  # the same files every epoch: named once per pass
+                warn_empty(self.empty_files, len(self.paths))
             warn_skipped(self.skipped)
             if self.skipped and self.epochs is None:
                 self.skipped = []
@@ -994,6 +1038,7 @@ def iter_yt8m(
     compression=None,
     verify_crc=True,
     on_error="raise",
+    max_record_bytes=MAX_RECORD_BYTES,
 ):
     """Stream YouTube-8M shards as ``(X, y)`` batches with bounded memory.
 
@@ -1003,8 +1048,9 @@ def iter_yt8m(
 
     Parameters
     ----------
-    paths, level, feature_names, feature_sizes, max_frames, n_classes, dequantize, id_key, label_key, compression, verify_crc, on_error
-        As :func:`load_yt8m`.
+    paths, level, feature_names, feature_sizes, max_frames, n_classes, dequantize, id_key, label_key, compression, verify_crc, on_error, max_record_bytes
+        As :func:`load_yt8m`. Empty files (0 bytes) are read as zero
+        records, with one :class:`EmptyFileWarning` per pass naming them.
     batch_size : int, default=256
     sparse_labels : bool, default=False
         Dense int8 (batch, n_classes) y by default (what Keras and
@@ -1060,6 +1106,7 @@ def iter_yt8m(
         compression,
         verify_crc,
         on_error,
+        max_record_bytes,
     )
     for name, v, lo in (("batch_size", batch_size, 1), ("shuffle_buffer", shuffle_buffer, 0),
                         ("interleave", interleave, 1)):
