@@ -134,6 +134,135 @@ def test_golden_all_20_real_shards():
     assert start == data.X.shape[0] == 5889
 
 
+# load_yt8m reads uncompressed video shards whole and decodes all their records
+# at once (skqrnn/io/_video_batch.py); every record it does not recognise goes
+# through the record-by-record decoder. Both paths must give the same data,
+# errors and skipped records.
+def _record_by_record(monkeypatch, fn):
+    """``fn()`` with load_yt8m's batched video path switched off."""
+    import skqrnn.io._yt8m as yt8m
+
+    with monkeypatch.context() as m:
+        m.setattr(yt8m, "load_video_files", lambda *a, **k: None)
+        m.setattr(yt8m, "read_video_file", lambda *a, **k: None)
+        return fn()
+
+
+def _same_data(a, b):
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.X.dtype == b.X.dtype and a.ids.dtype == b.ids.dtype
+    assert a.ids.tolist() == b.ids.tolist()
+    assert a.y.shape == b.y.shape and type(a.y) is type(b.y)
+    assert (sp.csr_matrix(a.y) != sp.csr_matrix(b.y)).nnz == 0
+    assert [(e.path, e.record_index, str(e)) for e in a.skipped] == [
+        (e.path, e.record_index, str(e)) for e in b.skipped
+    ]
+    assert a.empty_files == b.empty_files
+    for key in ("segment_labels", "segment_start_times", "segment_scores"):
+        assert (key in a) == (key in b)
+        if key in a:
+            assert len(a[key]) == len(b[key])
+            for u, v in zip(a[key], b[key]):
+                np.testing.assert_array_equal(u, v)
+
+
+def _odd_records():
+    """Video records in layouts the batched decoder must hand over (or read) exactly."""
+    rng = np.random.default_rng(5)
+    rgb = rng.standard_normal(1024).astype(np.float32)
+    audio = rng.standard_normal(128).astype(np.float32)
+    entry = lambda key, feature: _ld(0x0A, _ld(0x0A, key) + _ld(0x12, feature))  # noqa: E731
+    floats = lambda v: _ld(0x12, _ld(0x0A, v.tobytes()))  # noqa: E731
+    unpacked = b"".join(b"\x08" + bytes([v]) for v in (3, 9, 3))  # labels 3, 9, 3 unpacked
+    return [
+        _video_record("canon", labels=[1, 2]) + b"\x12\x00",  # as the real records end
+        encode_example({"mean_audio": audio, "labels": np.array([3000, 7]), "id": "rev",
+                        "mean_rgb": rgb}),  # another key order, a 2-byte varint
+        _video_record("nolab", labels=[]),
+        _video_record("\u00e9t\u00e9", labels=[5]),  # non-ASCII id
+        _video_record("a\x00", labels=[6]),  # an id ending in NUL
+        _video_record("longer-id-than-4", labels=list(range(0, 3800, 60))),  # 64 labels
+        _video_record("seg", labels=[1], segment_labels=np.array([1]),
+                      segment_start_times=np.array([5]),
+                      segment_scores=np.array([1.0], np.float32)),
+        encode_example({"video_id": "v2017", "labels": np.array([4]), "mean_rgb": rgb,
+                        "mean_audio": audio}),
+        _ld(0x0A, entry(b"id", _ld(0x0A, _ld(0x0A, b"unp"))) + entry(b"labels", _ld(0x1A, unpacked))
+            + entry(b"mean_rgb", floats(rgb)) + entry(b"mean_audio", floats(audio))),
+        _ld(0x0A, entry(b"id", _ld(0x0A, _ld(0x0A, b"dup"))) + entry(b"labels",
+            _ld(0x1A, _ld(0x0A, b"\x01"))) + entry(b"mean_rgb", floats(rgb))
+            + entry(b"mean_audio", floats(audio)) + entry(b"labels", _ld(0x1A, _ld(0x0A, b"\x02")))),
+        _video_record("extra", labels=[8], other=np.array([1.5], np.float32)),
+    ]
+
+
+def test_batched_video_decoder_matches_record_by_record(tmp_path, monkeypatch):
+    import skqrnn.io._video_batch as vb
+
+    odd = _odd_records()
+    canon = [_video_record(f"c{i:03d}", labels=[i % 50, 100 + i], seed=i) for i in range(40)]
+    paths = []
+    for k, recs in enumerate((canon[:15], odd, canon[15:], odd[::-1] + canon[:3])):
+        p = tmp_path / f"mix{k}.tfrecord"
+        write_records(p, recs)
+        paths.append(str(p))
+    gz = tmp_path / "mix_gz.tfrecord.gz"
+    write_records(gz, canon[:5] + odd[:3])
+    empty = tmp_path / "mix_empty.tfrecord"
+    empty.write_bytes(b"")
+    paths[2:2] = [str(gz), str(empty)]
+    bad = tmp_path / "mix_bad.tfrecord"  # a label out of range, a protobuf cut short
+    write_records(bad, canon[:2] + [_video_record("big", labels=[3862]), odd[1][:-9]] + odd[:2])
+    crc = bytearray(Path(paths[0]).read_bytes())
+    crc[100] ^= 1  # a data CRC mismatch: the whole file goes to the streaming reader
+    crc_path = tmp_path / "mix_crc.tfrecord"
+    crc_path.write_bytes(bytes(crc))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyFileWarning)
+        for group in (vb.GROUP_BYTES, 30_000):  # many files per group, or about one
+            monkeypatch.setattr(vb, "GROUP_BYTES", group)
+            for kwargs in ({}, {"n_classes": None}, {"sparse_labels": False}):
+                fast = load_yt8m(paths, **kwargs)
+                slow = _record_by_record(monkeypatch, lambda: load_yt8m(paths, **kwargs))
+                _same_data(fast, slow)
+            assert fast.X.shape[0] == 15 + 25 + 8 + 2 * len(odd) + 3
+            # Only the 6 odd layouts of each odd list, and the GZIP file, are
+            # decoded one record at a time.
+            import skqrnn.io._yt8m as yt8m
+
+            calls = []
+            one = yt8m._decode_video
+            monkeypatch.setattr(yt8m, "_decode_video", lambda *a: calls.append(1) or one(*a))
+            load_yt8m(paths)
+            monkeypatch.setattr(yt8m, "_decode_video", one)
+            assert len(calls) == 6 + 6 + 8
+            assert fast.X.flags.owndata  # the unused rows were given back
+            with pytest.warns(SkippedRecordsWarning):
+                fast = load_yt8m(paths + [str(bad), str(crc_path)], on_error="skip")
+            with pytest.warns(SkippedRecordsWarning):
+                slow = _record_by_record(
+                    monkeypatch, lambda: load_yt8m(paths + [str(bad), str(crc_path)],
+                                                   on_error="skip"))
+            _same_data(fast, slow)
+            assert [e.record_index for e in fast.skipped] == [2, 3, 0]
+            for path in (bad, crc_path):
+                with pytest.raises(YT8MFormatError) as e1:
+                    load_yt8m(paths + [str(path)])
+                e2 = _record_by_record(monkeypatch, lambda: pytest.raises(
+                    YT8MFormatError, load_yt8m, paths + [str(path)]))
+                assert str(e1.value) == str(e2.value)
+    # The one-shard-at-a-time reader (n_jobs > 1, max_videos) gives the same.
+    for kwargs in ({"max_videos": 20}, {"max_videos": 100}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmptyFileWarning)
+            _same_data(load_yt8m(paths, **kwargs),
+                       _record_by_record(monkeypatch, lambda: load_yt8m(paths, **kwargs)))
+    with pytest.warns(SkippedRecordsWarning):
+        got = load_yt8m([bad] * 3, on_error="skip", max_videos=7)
+    assert got.ids.tolist() == ["c000", "c001", "canon", "rev", "c000", "c001", "canon"]
+
+
 @needs_sample
 def test_real_records_have_the_documented_quirks_and_decode():
     rec = next(iter(read_records(_shards()[0])))

@@ -39,6 +39,7 @@ from ._protobuf import (
     scan_example,
     scan_sequence_example,
 )
+from ._video_batch import _join_ids, load_video_files, read_video_file
 from ._tfrecord import (
     MAX_RECORD_BYTES,
     _check_compression,
@@ -492,6 +493,23 @@ def _looks_like_sequence_example(buf):
 # ---------------------------------------------------------------- shard reading
 def _read_shard(path, spec, limit=None):
     """Read one file into blocks; returns a dict (picklable, for n_jobs > 1)."""
+    if spec.level == "video" and spec.templates is not None:
+        # Uncompressed local shards are read whole and decoded all at once.
+        fast = read_video_file(path, spec, limit)
+        if fast is not None:
+            X, ids, values, counts, segments, skipped = fast
+            return {
+                "path": path,
+                "blocks": [X] if X.shape[0] else [],
+                "n": X.shape[0],
+                "ids": ids,
+                "label_indices": values,
+                "label_counts": counts,
+                "n_frames": [],
+                "segments": segments,
+                "skipped": skipped,
+                "empty_paths": [],
+            }
     skipped = []
     sink = skipped if spec.on_error == "skip" else None
     video = spec.level == "video"
@@ -546,7 +564,7 @@ def _read_shard(path, spec, limit=None):
         "n_frames": n_frames,
         "segments": segments if has_segments else None,
         "skipped": skipped,
-        "empty": bool(empty),
+        "empty_paths": [path] if empty else [],
     }
 
 
@@ -641,7 +659,15 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
     if max_videos is not None:
         n = min(n, max_videos)
     video = spec.level == "video"
-    if video:
+    whole = None  # one block holding every row (load_video_files): used as X, no copy
+    if video and len(results) == 1 and len(results[0]["blocks"]) == 1:
+        whole = results[0]["blocks"][0]
+        if whole.shape[0] != n:
+            whole = None
+    if whole is not None:
+        X = whole
+        results[0]["blocks"] = []
+    elif video:
         X = np.empty((n, spec.width), np.float32)
     elif dequantize_frames:
         X = np.empty((n, spec.max_frames, spec.width), np.float32)
@@ -651,7 +677,7 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
     has_segments = any(r["segments"] is not None for r in results)
     off = 0
     for r in results:
-        ids.extend(r["ids"])
+        ids.append(r["ids"])
         indices.append(r["label_indices"])
         counts.append(r["label_counts"])
         n_frames.extend(r["n_frames"])
@@ -674,7 +700,8 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
                 off += 1
             del b
         r["blocks"] = []
-    ids, n_frames = ids[:n], n_frames[:n]
+    ids = _join_ids(ids)[:n]
+    n_frames = n_frames[:n]
     counts = np.concatenate(counts)[:n] if counts else np.zeros(0, np.int64)
     indices = np.concatenate(indices)[: int(counts.sum())] if indices else np.zeros(0, np.int64)
     out = YT8MData()
@@ -686,7 +713,7 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
         if spec.label_key is None
         else _labels_matrix(indices, counts, spec.n_classes, sparse_labels)
     )
-    out["ids"] = np.array(ids, dtype=str) if ids else np.empty(0, dtype="<U1")
+    out["ids"] = ids
     if not video:
         out["n_frames"] = n_frames
     out["feature_names"] = list(spec.names)
@@ -694,7 +721,7 @@ def _assemble(results, spec, dequantize_frames, sparse_labels, paths, max_videos
     out["paths"] = list(paths)
     out["n_skipped"] = len(skipped)
     out["skipped"] = skipped
-    out["empty_files"] = [r["path"] for r in results if r.get("empty")]
+    out["empty_files"] = [p for r in results for p in r["empty_paths"]]
     if has_segments:
         segments = segments[:n]
         empty_i = np.empty(0, np.int64)
@@ -832,7 +859,13 @@ def load_yt8m(
     jobs = min(joblib.effective_n_jobs(n_jobs), len(files))
     results = []
     total = 0
-    if jobs <= 1:
+    fast = None
+    if jobs <= 1 and spec.level == "video" and max_videos is None:
+        # Uncompressed local shards: read in groups into one preallocated X.
+        fast = load_video_files(files, spec, _read_shard)
+    if fast is not None:
+        results = [fast]
+    elif jobs <= 1:
         for f in files:
             if max_videos is not None and total >= max_videos:
                 break
