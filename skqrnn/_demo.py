@@ -169,11 +169,9 @@ def _fit_one(name, make, grid, X, y, seed, log):
 
 
 def _check_out_dir(out_dir, overwrite):
-    from .cli import CLIError
-
     existing = [f for f in _RESULT_FILES if os.path.exists(os.path.join(out_dir, f))]
     if existing and not overwrite:
-        raise CLIError(f"{out_dir} already holds demo results ({', '.join(existing)}); "
+        raise FileExistsError(f"{out_dir} already holds demo results ({', '.join(existing)}); "
                        "pass --overwrite to replace them or choose another --out.")
     os.makedirs(os.path.join(out_dir, "models"), exist_ok=True)
 
@@ -216,7 +214,7 @@ def run_demo(out_dir="skqrnn-demo-output", *, fast=False, overwrite=False, seed=
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
-    from .cli import atomic_path
+    from ._files import atomic_path
     from .datasets import make_yt8m, sample_paths
     from .io import load_yt8m
     from .preprocessing import FrameSampler

@@ -127,7 +127,7 @@ def batch_shards(dist):
 
 
 @contextlib.contextmanager
-def distribution_scope(estimator, X=None, validation=None):
+def distribution_scope(estimator, X=None, validation=None, *, batch_size=None):
     """Make the estimator's distribution current inside the ``with`` block.
 
     Parameters
@@ -141,6 +141,8 @@ def distribution_scope(estimator, X=None, validation=None):
         devices.
     validation : tuple (X_val, y_val), optional
         In-memory validation data, checked the same way.
+    batch_size : int, optional
+        The batch size of the fit (default: the estimator's ``batch_size``).
 
     Yields
     ------
@@ -153,7 +155,8 @@ def distribution_scope(estimator, X=None, validation=None):
     active = dist if dist is not None else keras.distribution.distribution()
     shards = batch_shards(active)
     if shards > 1:
-        _check_divisible(estimator.batch_size, shards, X, validation)
+        _check_divisible(estimator.batch_size if batch_size is None else batch_size, shards,
+                         X, validation)
     if dist is None:
         yield active
         return

@@ -1,43 +1,46 @@
-"""The scikit-learn machinery shared by skqrnn's Keras classifiers.
+"""The scikit-learn estimator contract shared by skqrnn's Keras classifiers.
 
-:class:`KerasClassifierBase` holds the estimator contract (parameter
-handling, input and target validation, the training loop, prediction,
-persistence); a concrete classifier declares its hyperparameters and builds
-its network in one hook, :meth:`KerasClassifierBase._build_body`.
-:func:`load_model` restores any estimator written by
-:meth:`KerasClassifierBase.save`.
+:class:`KerasClassifierBase` holds parameters and tags, input validation,
+network assembly, the one training loop (``fit`` and ``partial_fit`` are
+fronts to :meth:`~KerasClassifierBase._fit`), prediction and scoring; a
+concrete classifier declares its hyperparameters and builds its network in
+one hook, :meth:`KerasClassifierBase._build_body`. The pieces it uses live
+in modules of their own:
+
+- ``_params``: the ``_parameter_constraints`` tables and their check;
+- ``_targets``: what ``y`` may be and how it is encoded for the network;
+- ``_data``: every training input as one batch source (arrays, streams,
+  shard paths), with read-ahead;
+- ``_callbacks``: validation GAP, strict early stopping, checkpoints;
+- ``_seeding``: seeding a fit; ``_persistence``: ``save`` / ``load_model``.
 """
 
-import contextlib
 import copy
-import importlib
-import json
 import math
 import numbers
-import random
+import os
 import warnings
-import zipfile
 
 import keras
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_array, compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    assert_all_finite,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ._distribution import distribution_scope, private_keras_seeds
-from ._streaming import fit_stream, is_stream
+from . import _persistence
+from ._callbacks import Checkpoint, StrictEarlyStopping, ValidationGAP, parse_interval
+from ._data import ArrayBatches, Batches, StreamBatches, _Source, _unpack, is_shard_paths, \
+    is_stream, predict_array
+from ._distribution import batch_shards, distribution_scope
+from ._params import Bool, Check, Int, Options, Real, check_params
+from ._persistence import load_model
+from ._seeding import int_seed, seeded
+from ._targets import MULTILABEL, combine_weights, decode_predictions, encode_targets
 from .layers import Dequantize
 
-__all__ = ["KerasClassifierBase", "load_model"]
+__all__ = ["KerasClassifierBase", "load_model", "BN_MOMENTUM"]
 
 #: Probabilities are clipped to ``[_EPS, 1 - _EPS]``: 1e-7 is the smallest
 #: margin that survives float32 rounding next to 1.0 (1 - 1e-7 != 1 in float32),
@@ -45,35 +48,68 @@ __all__ = ["KerasClassifierBase", "load_model"]
 #: checks demand.
 _EPS = 1e-7
 
-#: A sparse multi-label target is densified whole when its float32 dense form
-#: fits in this many bytes, and one batch at a time otherwise.
-_DENSE_TARGET_MAX_BYTES = 256 * 2**20
-
-#: Name of the estimator description stored inside a ``.keras`` archive.
-_METADATA_NAME = "skqrnn_estimator.json"
-_METADATA_FORMAT = 1
-
-_MULTILABEL = "multilabel-indicator"
-
-
 #: Batch-normalization momentum of skqrnn's networks (PyTorch's 0.1 in
 #: Keras's convention): the moving statistics used at prediction time settle
 #: within tens of steps; Keras's default 0.99 needs hundreds, more than a
-#: small training set gives (1,500 videos are 6 steps per epoch), and
-#: predictions made with unsettled statistics are poor.
+#: small training set gives, and predictions made with unsettled statistics
+#: are poor.
 BN_MOMENTUM = 0.9
+
+#: ``batch_size="auto"``: about ``n_samples / AUTO_BATCH_DIVISOR`` samples per
+#: step, a power of two between ``AUTO_BATCH_MIN`` and ``AUTO_BATCH_MAX``, so
+#: that small data still gets enough gradient steps per epoch.
+AUTO_BATCH_MIN, AUTO_BATCH_MAX, AUTO_BATCH_DIVISOR = 32, 256, 64
+
+#: ``early_stopping="auto"`` turns early stopping on from this many training
+#: samples (scikit-learn's HistGradientBoosting uses the same threshold).
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
+
+#: Fraction held out by ``early_stopping="auto"`` when ``validation_split`` is 0.
+AUTO_VALIDATION_FRACTION = 0.1
+
+#: Batches a stream is decoded ahead of training (see ``skqrnn._data``).
+READ_AHEAD = 4
+
+
+def auto_batch_size(n_samples):
+    """``batch_size="auto"`` for ``n_samples`` training samples."""
+    target = max(1, n_samples) / AUTO_BATCH_DIVISOR
+    size = 1 << max(0, int(round(math.log2(max(target, 1)))))
+    return int(min(AUTO_BATCH_MAX, max(AUTO_BATCH_MIN, size)))
+
+
+def _is_optimizer(value):
+    return (isinstance(value, (str, keras.optimizers.Optimizer))
+            or (isinstance(value, type) and issubclass(value, keras.optimizers.Optimizer)))
+
+
+def _is_callback_list(value):
+    return (isinstance(value, (list, tuple))
+            and all(isinstance(cb, keras.callbacks.Callback) for cb in value))
+
+
+def _is_interval(value):
+    try:
+        parse_interval(value)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(value, str) or (isinstance(value, numbers.Integral)
+                                      and not isinstance(value, bool) and value >= 1)
 
 
 class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     """Base class of skqrnn's Keras classifiers (scikit-learn estimators).
 
     It implements everything the concrete classifiers share: parameter
-    handling, input and target validation, a Keras training loop with
-    validation, early stopping and callbacks, ``predict_proba``/``predict``/
-    ``score``, pickling and ``save``/``load``. Targets can be
+    handling, input and target validation, one Keras training loop for
+    arrays, streams and shard paths (validation GAP, early stopping,
+    checkpoints, callbacks), ``predict_proba``/``predict``/``score``,
+    pickling and ``save``/``load``. Targets can be
 
-    - a multi-label indicator matrix (dense array, list of lists or
-      ``scipy.sparse``): one sigmoid output per label, binary cross-entropy;
+    - a 2-D multi-label 0/1 indicator matrix (array, list of equal-length
+      lists, or ``scipy.sparse``): one sigmoid output per label, binary
+      cross-entropy (a list of label lists such as ``[[3, 4], [0]]`` is
+      refused: convert it with ``sklearn.preprocessing.MultiLabelBinarizer``);
     - 1-D labels of any type: two classes give one sigmoid output, more give
       a softmax; ``predict`` returns the original labels.
 
@@ -82,8 +118,12 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     epochs : int, default=10
         Passes over the training data per ``fit`` (``partial_fit`` makes
         one).
-    batch_size : int, default=256
-        Samples per gradient step; also the batch size of ``predict_proba``.
+    batch_size : int or "auto", default=256
+        Samples per gradient step (and the largest batch of
+        ``predict_proba``). ``"auto"``: about ``n_samples / 64``, a power of
+        two between 32 and 256 (256 from 16,384 training samples on), so
+        that small data still gets enough gradient steps per epoch; the size
+        used is ``batch_size_`` after ``fit``.
     learning_rate : float, default=1e-3
         Step size of the optimizer when ``optimizer`` is a name or a class.
     optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
@@ -96,17 +136,23 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         metrics each epoch. As in Keras, these are the *last* samples of
         ``X`` (no copy of ``X`` is made): shuffle ordered data first. Ignored
         when ``validation_data`` is passed to ``fit``.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default=False
         Stop when ``monitor`` has not improved for ``patience`` epochs; needs
-        validation data unless ``monitor="loss"``.
+        validation data unless ``monitor="loss"``. ``"auto"``: on when the
+        training data has at least 10,000 samples (or a stream is given
+        ``validation_data``), holding out ``validation_split`` of the
+        samples, or 10% when it is 0; off below.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    monitor : str, default="val_loss"
-        Quantity watched by early stopping: ``"val_loss"``, ``"loss"``, or
+    monitor : str, default="auto"
+        Quantity watched by early stopping: ``"val_loss"``, ``"loss"``,
         ``"val_gap"`` (GAP@20 on the validation data, computed at the end of
         each epoch; it is also logged in ``history_`` for every multi-label
-        fit with validation data). Quantities containing "loss" are
-        minimized, others maximized.
+        fit with validation data), or a quantity one of ``callbacks`` logs.
+        ``"auto"``: ``"val_gap"`` for multi-label targets (what YouTube-8M
+        is judged on), ``"val_loss"`` for 1-D targets, ``"loss"`` without
+        validation data. Quantities containing "loss" are minimized, others
+        maximized.
     restore_best_weights : bool, default=True
         With early stopping, keep the weights of the best epoch.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -131,6 +177,16 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         Seeds weight initialization, dropout and shuffling, so the same seed
         gives the same predictions on the same backend and machine. The
         global Python and NumPy random states are restored after ``fit``.
+    checkpoint : str, os.PathLike or None, default=None
+        Save the estimator to this ``.keras`` file (a directory: a file
+        ``checkpoint.keras`` in it) during ``fit``, every ``checkpoint_every``
+        and after the last epoch, atomically (an interrupted write leaves
+        the previous checkpoint). It loads with :func:`load_model`, and
+        ``fit(..., resume=True)`` continues from it.
+    checkpoint_every : int or str, default=1
+        Checkpoint interval: an int counts epochs; a duration such as
+        ``"15min"``, ``"30s"`` or ``"2h"`` is wall-clock time, checked at
+        the end of each epoch.
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator trains the existing network
         for ``epochs`` more epochs instead of building a new one. The
@@ -164,6 +220,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         accumulated over warm-started fits and ``partial_fit`` calls.
     n_iter_ : int
         Epochs trained in total (the length of ``history_["loss"]``).
+    batch_size_ : int
+        The batch size the last fit used (``batch_size``, or what
+        ``"auto"`` chose).
 
     Notes
     -----
@@ -219,6 +278,37 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     #: Dimensionality ``X`` must have (an int, or a tuple of accepted ones).
     _input_ndim = 2
 
+    #: Marks the classes ``load_model`` may restore by name.
+    _skqrnn_estimator = True
+
+    #: Private fitted state that ``save`` stores and ``load`` may set.
+    _saved_private_attributes = ("_target_type", "_y_sparse", "_y_dtype", "_input_dtype",
+                                 "_network_params")
+
+    _parameter_constraints = {
+        "epochs": Int(1),
+        "batch_size": [Int(1), Options("auto")],
+        "learning_rate": Real(0.0, None, low_inclusive=False),
+        "optimizer": Check(_is_optimizer, "a Keras optimizer name, class or instance"),
+        "validation_split": Real(0.0, 1.0, high_inclusive=False),
+        "early_stopping": [Bool(), Options("auto")],
+        "patience": Int(0),
+        "monitor": Check(lambda v: isinstance(v, str), "a string such as 'val_loss'"),
+        "restore_best_weights": Bool(),
+        "callbacks": [None, Check(_is_callback_list,
+                                  "a list of keras.callbacks.Callback instances")],
+        "class_weight": [None, Options("balanced"),
+                         Check(lambda v: isinstance(v, dict), "a dict")],
+        "threshold": Real(0.0, 1.0),
+        "top_k": [None, Int(1)],
+        "verbose": Int(0),
+        "checkpoint": [None, Check(lambda v: isinstance(v, (str, os.PathLike)),
+                                   "a path")],
+        "checkpoint_every": Check(_is_interval, "an integer >= 1 (epochs) or a duration "
+                                                "such as '30s', '15min' or '2h'"),
+        "warm_start": Bool(),
+    }
+
     def __init__(
         self,
         *,
@@ -229,7 +319,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         validation_split=0.0,
         early_stopping=False,
         patience=5,
-        monitor="val_loss",
+        monitor="auto",
         restore_best_weights=True,
         callbacks=None,
         class_weight=None,
@@ -237,6 +327,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         top_k=None,
         verbose=0,
         random_state=None,
+        checkpoint=None,
+        checkpoint_every=1,
         warm_start=False,
         distribution=None,
     ):
@@ -255,6 +347,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         self.top_k = top_k
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
         self.distribution = distribution
 
@@ -276,39 +370,19 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ parameters
     def _check_params(self):
-        """Check the shared parameters; subclasses extend it for their own."""
-        _check_int(self, "epochs", 1)
-        _check_int(self, "batch_size", 1)
-        _check_int(self, "patience", 0)
-        _check_int(self, "verbose", 0)
-        _check_real(self, "learning_rate", 0.0, None, low_inclusive=False)
-        _check_real(self, "validation_split", 0.0, 1.0, high_inclusive=False)
-        _check_real(self, "threshold", 0.0, 1.0)
-        if self.top_k is not None:
-            _check_int(self, "top_k", 1)
-        if not isinstance(self.monitor, str):
-            raise ValueError(f"monitor must be a string such as 'val_loss'; got {self.monitor!r}.")
-        if not (self.class_weight is None or self.class_weight == "balanced"
-                or isinstance(self.class_weight, dict)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}."
-            )
-        if self.callbacks is not None and not (
-            isinstance(self.callbacks, (list, tuple))
-            and all(isinstance(cb, keras.callbacks.Callback) for cb in self.callbacks)
-        ):
-            raise ValueError("callbacks must be a list of keras.callbacks.Callback instances.")
+        """Check every parameter against the merged ``_parameter_constraints``
+        tables; subclasses extend it for checks that relate parameters."""
+        check_params(self)
+        if isinstance(self.optimizer, str):
+            try:
+                keras.optimizers.get(self.optimizer)
+            except ValueError:
+                raise ValueError(f"optimizer={self.optimizer!r} is not a Keras optimizer name "
+                                 "(e.g. 'adam', 'sgd').") from None
 
     def _seed(self):
         """An int seed derived from random_state, or None."""
-        rs = self.random_state
-        if rs is None:
-            return None
-        if isinstance(rs, numbers.Integral):
-            return int(rs)
-        if isinstance(rs, np.random.RandomState):
-            return int(rs.randint(np.iinfo(np.int32).max))
-        raise ValueError(f"random_state must be None, an int or a RandomState; got {rs!r}.")
+        return int_seed(self.random_state)
 
     # ------------------------------------------------------------ validation
     def _validate_X(self, X, *, reset):
@@ -356,129 +430,6 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             )
         return X
 
-    def _validate_y(self, y, *, reset, classes=None):
-        """Encode targets for Keras; on reset, learn ``classes_``.
-
-        Returns ``(Y, codes)``: ``Y`` the network's target (float32 matrix,
-        CSR matrix, float32 column or int32 codes) and ``codes`` the class
-        index of each sample (None for multi-label targets).
-        """
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-        if sp.issparse(y):
-            y = sp.csr_matrix(y)
-        else:
-            y = np.asarray(y) if not isinstance(y, np.ndarray) else y
-            if y.ndim == 2 and y.shape[1] == 0:
-                raise ValueError(
-                    f"y has 0 columns (shape {y.shape}); a multi-label target needs one "
-                    "column per label."
-                )
-            if y.dtype.kind in "fc":
-                assert_all_finite(y, input_name="y")
-        if sp.issparse(y) and y.shape[1] == 0:
-            raise ValueError(
-                f"y has 0 columns (shape {y.shape}); a multi-label target needs one "
-                "column per label."
-            )
-        check_classification_targets(y)
-        target_type = type_of_target(y, input_name="y")
-        if target_type not in (_MULTILABEL, "binary", "multiclass"):
-            raise ValueError(
-                f"{name} supports a multi-label 0/1 indicator matrix or 1-D class labels; "
-                f"got a target of type {target_type!r}."
-            )
-        if reset:
-            self._target_type = _MULTILABEL if target_type == _MULTILABEL else "single-label"
-        if (target_type == _MULTILABEL) != (self._target_type == _MULTILABEL):
-            raise ValueError(
-                f"{name} was fitted on {'multi-label' if self._target_type == _MULTILABEL else '1-D'}"
-                f" targets and cannot continue training on a {target_type} target."
-            )
-
-        if target_type == _MULTILABEL:
-            _check_indicator(y)
-            n_labels = y.shape[1]
-            if reset:
-                if classes is not None and not np.array_equal(
-                    np.asarray(classes), np.arange(n_labels)
-                ):
-                    raise ValueError(
-                        f"For a multi-label y with {n_labels} columns, classes must be "
-                        f"np.arange({n_labels}) or None."
-                    )
-                self.classes_ = np.arange(n_labels)
-                self.n_outputs_ = n_labels
-                self._y_sparse = sp.issparse(y)
-                self._y_dtype = y.dtype
-            elif n_labels != self.n_outputs_:
-                raise ValueError(
-                    f"y has {n_labels} label columns but {name} was fitted with "
-                    f"{self.n_outputs_}."
-                )
-            if sp.issparse(y):
-                if y.shape[0] * n_labels * 4 <= _DENSE_TARGET_MAX_BYTES:
-                    return y.toarray().astype(np.float32), None
-                return y.astype(np.float32), None
-            return y.astype(np.float32), None
-
-        y = column_or_1d(y, warn=True)
-        if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if classes is not None:
-                _check_known_labels(y, labels, "classes")
-            if labels.size < 2:
-                raise ValueError(
-                    f"{name} needs samples of at least 2 classes in the data, but the data "
-                    f"contains only one class: {labels[0]!r}."
-                )
-            self.classes_ = labels
-            self.n_outputs_ = 1 if labels.size == 2 else labels.size
-        else:
-            if classes is not None and not np.array_equal(
-                np.unique(np.asarray(classes)), self.classes_
-            ):
-                raise ValueError(
-                    f"classes={classes!r} differs from the classes of the first fit, "
-                    f"{self.classes_!r}."
-                )
-            _check_known_labels(y, self.classes_, "the classes of the first fit")
-        codes = np.searchsorted(self.classes_, y).astype(np.int32)
-        if self.n_outputs_ == 1:
-            return codes.astype(np.float32)[:, None], codes
-        return codes, codes
-
-    def _sample_weight(self, sample_weight, X, codes):
-        """Combine ``sample_weight`` and ``class_weight`` into one vector (or None)."""
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-        if self.class_weight is None:
-            return sample_weight
-        if codes is None:
-            raise ValueError(
-                "class_weight is not supported for multi-label targets; pass sample_weight "
-                "to fit instead."
-            )
-        if isinstance(self.class_weight, dict):
-            per_class = np.ones(len(self.classes_))
-            for label, weight in self.class_weight.items():
-                where = np.flatnonzero(self.classes_ == label)
-                if where.size == 0:
-                    raise ValueError(
-                        f"class_weight names label {label!r}, which is not one of the "
-                        f"classes {self.classes_!r}."
-                    )
-                per_class[where[0]] = weight
-            weights = per_class[codes]
-        else:
-            weights = compute_sample_weight("balanced", codes)
-        weights = weights.astype(np.float32)
-        return weights if sample_weight is None else weights * sample_weight
-
-    # ---------------------------------------------------------------- network
     def _make_input_layer(self, X):
         """The model's ``keras.Input`` and the float tensor fed to the body."""
         shape = (None,) * (X.ndim - 2) + (X.shape[-1],)
@@ -529,7 +480,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     def _build_keras_model(self, X):
         inputs, x = self._make_input_layer(X)
         features = self._build_body(x)
-        multiclass = self._target_type != _MULTILABEL and self.n_outputs_ > 1
+        multiclass = self._target_type != MULTILABEL and self.n_outputs_ > 1
         # The head is float32 even under a mixed-precision policy: saturated
         # float16 sigmoids would make the loss and the clipping meaningless.
         logits = keras.layers.Dense(self.n_outputs_, dtype="float32", name="logits",
@@ -545,49 +496,51 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         return model
 
     # --------------------------------------------------------------- training
-    def fit(self, X, y=None, sample_weight=None, *, validation_data=None):
+    def fit(self, X, y=None, sample_weight=None, *, validation_data=None, resume=False):
         """Train the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or a stream of batches
+        X : array-like of shape (n_samples, n_features), shard paths, or a stream
             Features (3-D ``(n_samples, n_steps, n_features)`` for sequence
             models). float data are used as float32; uint8 data are read as
             quantized YouTube-8M features and dequantized inside the
-            network. Out-of-core: a stream of ``(X, y)`` batches read once
-            per epoch (``skqrnn.io.iter_yt8m(paths)``, a
+            network. Out-of-core: TFRecord shard paths (a glob pattern, a
+            directory or a list of files), or a stream of ``(X, y)`` batches
+            read once per epoch (``skqrnn.io.iter_yt8m(paths)``, a
             ``keras.utils.PyDataset``, or a function returning a new
-            iterable of batches), with ``y=None``; see ``skqrnn._streaming``.
+            iterable of batches), with ``y=None``; see ``skqrnn._data``.
         y : array-like or sparse matrix
             ``(n_samples, n_labels)`` 0/1 indicator matrix (multi-label), or
             ``(n_samples,)`` class labels of any type. None when ``X`` is a
-            stream.
+            stream or shard paths.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights of the loss.
-        validation_data : tuple (X_val, y_val) or a stream, default=None
+        validation_data : tuple (X_val, y_val), shard paths or a stream, default=None
             Data to compute validation metrics on after each epoch (and to
-            stop early on); replaces ``validation_split``. A stream of
-            batches (other shards) when ``X`` is one.
+            stop early on); replaces ``validation_split``.
+        resume : bool, default=False
+            Continue from ``checkpoint`` when that file exists: its network,
+            optimizer state and epoch count are loaded and training goes on
+            up to ``epochs`` epochs in all. Its parameters must equal this
+            estimator's, except ``epochs``, ``verbose``, ``callbacks`` and
+            the checkpoint settings (a ``ValueError`` names the others).
+            Without a checkpoint file the fit starts from scratch.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        warm = self.warm_start and hasattr(self, "model_")
-        if is_stream(X) or is_stream(validation_data):
-            return fit_stream(self, X, y, sample_weight=sample_weight,
-                              validation_data=validation_data, reset=not warm,
-                              epochs=self.epochs)
-        return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data,
-                         reset=not warm, epochs=self.epochs)
+        return self._fit(X, y, sample_weight, validation_data, incremental=False,
+                         resume=resume)
 
     def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """Train for one epoch on the given data, continuing from the current state.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or a stream of batches
+        X : array-like of shape (n_samples, n_features), shard paths, or a stream
             Features; a stream (as for :meth:`fit`) is read once.
         y : array-like or sparse matrix
             Targets, as for :meth:`fit` (None when ``X`` is a stream).
@@ -603,77 +556,239 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         self : object
             The estimator.
         """
-        first = not hasattr(self, "model_")
+        return self._fit(X, y, sample_weight, None, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None,
+             resume=False):
+        """The one training loop: every input becomes a :class:`skqrnn._data.Batches`."""
+        self._check_params()
+        resumed = self._resume_from_checkpoint() if resume and not incremental else False
+        reset = not (resumed or hasattr(self, "model_") and (incremental or self.warm_start))
+        if not reset:
+            self._check_network_unchanged()
+        else:  # drop the old network before anything else is learned
+            for attr in ("model_", "history_", "n_iter_"):
+                self.__dict__.pop(attr, None)
+        seed = self._seed()
+        start = 0 if reset else self.n_iter_
+        epochs = 1 if incremental else self.epochs - start if resumed else self.epochs
+        with seeded(seed):
+            train, val, stop_early = self._get_datasets(X, y, sample_weight, validation_data, reset=reset,
+                                            classes=classes, incremental=incremental,
+                                            seed=seed, epoch=start)
+            try:
+                callbacks = self._make_callbacks(val, stop_early and not incremental,
+                                                 start + epochs)
+                with distribution_scope(self, batch_size=self.batch_size_):
+                    model = self._new_network(train) if reset else self.model_
+                    self._training_model = model
+                    history = model.fit(
+                        train, validation_data=val, shuffle=False, initial_epoch=start,
+                        epochs=start + max(epochs, 0), callbacks=callbacks,
+                        verbose=self.verbose,
+                    ) if epochs > 0 else None
+            finally:
+                self.__dict__.pop("_training_model", None)
+                train.close()
+                if val is not None:
+                    val.close()
+        return self._keep_fit_result(model, history, start, reset)
+
+    def get_dataset(self, X, y=None, sample_weight=None, *, reset=False, classes=None,
+                    shuffle=True, seed=None, epoch=0, what="X", partial=False):
+        """Any training input as a :class:`skqrnn._data.Batches` (skorch's ``get_dataset``).
+
+        Arrays are validated and encoded whole; a stream or shard paths are
+        validated batch by batch as they are read (the first batch now, so
+        that ``reset`` can learn the features and targets from it). A
+        ``Batches`` is returned as is.
+        """
+        if isinstance(X, Batches):
+            return X
+        if is_shard_paths(X):
+            X = self._shard_stream(X, shuffle=shuffle, seed=seed)
         if is_stream(X):
-            return fit_stream(self, X, y, sample_weight=sample_weight, reset=first, epochs=1,
-                              classes=classes, partial=True)
-        if first and classes is None:
+            return self._stream_dataset(X, y, sample_weight, reset=reset, classes=classes,
+                                        what=what, partial=partial)
+        X = self._validate_X(X, reset=reset)
+        Y, codes = encode_targets(self, y, reset=reset, classes=classes)
+        n = _num_samples(X)
+        if Y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {Y.shape[0]}; they must match.")
+        weights = combine_weights(self, sample_weight, X, codes)
+        batch_size = self._next_batch_size(n, reset, what)
+        return ArrayBatches(X, Y, weights, batch_size, shuffle=shuffle, seed=seed, epoch=epoch)
+
+    def _next_batch_size(self, n_samples, reset, what):
+        """The batch size of this fit; training data of a new fit sets ``batch_size_``."""
+        if what != "X":
+            return self.batch_size_
+        if reset or not isinstance(self.batch_size, str) or not hasattr(self, "batch_size_"):
+            self.batch_size_ = self._batch_size_for(n_samples)
+        return self.batch_size_
+
+    def _batch_size_for(self, n_samples):
+        if isinstance(self.batch_size, str):  # "auto"
+            return auto_batch_size(n_samples)
+        return int(self.batch_size)
+
+    def _shard_stream(self, paths, *, shuffle, seed):
+        """Shard paths as an ``iter_yt8m`` stream at this model's level."""
+        from .io import iter_yt8m
+
+        level = "frame" if getattr(self, "_fit_ndim", None) == 3 or (
+            self._accepted_ndims() == (3,)) else "video"
+        size = self.batch_size if isinstance(self.batch_size, numbers.Integral) \
+            else AUTO_BATCH_MAX
+        return iter_yt8m(paths, level=level, batch_size=int(size), sparse_labels=True,
+                         shuffle=shuffle, random_state=seed)
+
+    def _stream_dataset(self, X, y, sample_weight, *, reset, classes, what, partial):
+        name = type(self).__name__
+        if y is not None:
+            raise ValueError(
+                f"{name}: {what} is a stream of (X, y) batches, so y must be None (the "
+                f"targets come in the batches); got y of type {type(y).__name__}."
+            )
+        if sample_weight is not None:
+            raise ValueError(
+                f"{name}: {what} is a stream, so sample weights come in the batches as "
+                "(X, y, sample_weight) triples; sample_weight must be None."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class frequencies of all the data, which "
+                "a stream does not give before it is read; pass a dict of class weights."
+            )
+        source = _Source(X, what)
+        first = source.first()
+        if reset and classes is None and what == "X" and partial:
+            yb = _unpack(first, 0, what)[1]
+            if yb is None or type_of_target(yb, input_name="y") != MULTILABEL:
+                raise ValueError(
+                    "classes must be passed at the first call to partial_fit for 1-D targets "
+                    "(all labels, since one batch may miss some)."
+                )
+        self._convert_batch(first, 0, what, reset=reset, classes=classes)
+        source.count()
+        self._next_batch_size(_num_samples(_unpack(first, 0, what)[0]) * source.length,
+                              reset, what)
+        with distribution_scope(self, batch_size=self.batch_size_) as dist:
+            shards = batch_shards(dist)
+        return StreamBatches(
+            source, lambda batch, i: self._convert_batch(batch, i, what),
+            shards=shards, read_ahead=READ_AHEAD,
+        )
+
+    def _convert_batch(self, batch, index, what, *, reset=False, classes=None):
+        """Validate and encode one streamed batch as ``fit`` does arrays: ``(X, Y, w)``."""
+        Xb, yb, wb = _unpack(batch, index, what)
+        try:
+            Xb = self._validate_X(Xb, reset=reset)
+            Yb, codes = encode_targets(self, yb, reset=reset, classes=classes)
+            if Yb.shape[0] != Xb.shape[0]:
+                raise ValueError(f"X has {Xb.shape[0]} samples but y has {Yb.shape[0]}.")
+            w = combine_weights(self, wb, Xb, codes)
+        except ValueError as exc:
+            raise ValueError(f"{what} batch {index}: {exc}") from exc
+        if sp.issparse(Yb):
+            Yb = Yb.toarray()
+        return Xb, Yb, w
+
+    def _get_datasets(self, X, y, sample_weight, validation_data, *, reset, classes,
+                      incremental, seed, epoch):
+        """The training and validation batch sources of one fit."""
+        name = type(self).__name__
+        if incremental and reset and classes is None and not is_stream(X) \
+                and not is_shard_paths(X) and not isinstance(X, Batches):
             y_type = type_of_target(y, input_name="y") if y is not None else None
-            if y_type != _MULTILABEL:
+            if y_type != MULTILABEL:
                 raise ValueError(
                     "classes must be passed at the first call to partial_fit for 1-D "
                     "targets (all labels, since one batch may miss some)."
                 )
-        return self._fit(X, y, sample_weight=sample_weight, validation_data=None,
-                         reset=first, epochs=1, classes=classes, partial=True)
-
-    def _fit(self, X, y, *, sample_weight, validation_data, reset, epochs, classes=None,
-             partial=False):
-        self._check_params()
-        if not reset:
-            self._check_network_unchanged()
-        if reset:  # drop the old network before anything else is learned
-            for attr in ("model_", "history_", "n_iter_"):
-                self.__dict__.pop(attr, None)
-        X = self._validate_X(X, reset=reset)
-        Y, codes = self._validate_y(y, reset=reset, classes=classes)
-        n = _num_samples(X)
-        if Y.shape[0] != n:
-            raise ValueError(f"X has {n} samples but y has {Y.shape[0]}; they must match.")
-        weights = self._sample_weight(sample_weight, X, codes)
-
+        streamed = is_stream(X) or is_shard_paths(X)
+        val_streamed = is_stream(validation_data) or is_shard_paths(validation_data)
+        if val_streamed and not streamed:
+            raise ValueError(
+                f"{name}: validation_data is a stream, so X must be a stream too (e.g. "
+                "skqrnn.io.iter_yt8m(...)); or load the validation data as (X_val, y_val) "
+                "arrays."
+            )
+        split = self._holdout_fraction(X, streamed, validation_data, incremental)
+        if streamed and split and validation_data is None:
+            raise ValueError(
+                f"validation_split={self.validation_split} cannot hold out the last samples "
+                "of a stream; pass validation_data (a stream of other shards, or (X_val, "
+                "y_val))."
+            )
+        train = self.get_dataset(X, y, sample_weight, reset=reset, classes=classes,
+                                 shuffle=True, seed=seed, epoch=epoch, partial=incremental)
         val = None
         if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError("validation_data must be a tuple (X_val, y_val).")
-            X_val = self._validate_X(validation_data[0], reset=False)
-            Y_val, _ = self._validate_y(validation_data[1], reset=False)
-            if Y_val.shape[0] != _num_samples(X_val):
-                raise ValueError(
-                    f"validation_data: X_val has {_num_samples(X_val)} samples but y_val "
-                    f"has {Y_val.shape[0]}."
-                )
-            val = (X_val, Y_val)
-        elif self.validation_split and not partial:
-            n_val = int(math.ceil(self.validation_split * n))
+            if val_streamed:
+                val = self.get_dataset(validation_data, shuffle=False, what="validation_data")
+            else:
+                if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                    raise ValueError("validation_data must be a tuple (X_val, y_val).")
+                Xv, yv = validation_data
+                val = self.get_dataset(Xv, yv, shuffle=False, what="validation_data")
+                if val.n == 0:
+                    raise ValueError("validation_data holds no samples.")
+        elif split and isinstance(train, ArrayBatches):
+            n = train.n
+            n_val = int(math.ceil(split * n))
             if n_val >= n:
-                raise ValueError(
-                    f"validation_split={self.validation_split} leaves no training samples "
-                    f"out of {n}."
-                )
+                raise ValueError(f"validation_split={split} leaves no training samples out "
+                                 f"of {n}.")
             cut = n - n_val
-            val = (X[cut:], Y[cut:])
-            X, Y = X[:cut], Y[:cut]
-            weights = None if weights is None else weights[:cut]
+            w = train.weights
+            val = ArrayBatches(train.X[cut:], train.Y[cut:], None, self.batch_size_,
+                               shuffle=False, seed=None)
+            train = ArrayBatches(train.X[:cut], train.Y[:cut], None if w is None else w[:cut],
+                                 self.batch_size_, shuffle=True, seed=seed, epoch=epoch)
+        if isinstance(train, ArrayBatches):  # checks that batches split over the devices
+            with distribution_scope(self, train.X, None if not isinstance(val, ArrayBatches)
+                                    else (val.X,), batch_size=self.batch_size_):
+                pass
+        return train, val, self._early_stopping_active(train, val, streamed)
 
-        callbacks = self._make_callbacks(val, partial)
-        seed = self._seed()
-        with _seeded(seed), distribution_scope(self, X, val):
-            model = self._new_network(X, Y, weights) if reset else self.model_
-            start = 0 if reset else self.n_iter_
-            history = model.fit(
-                **_fit_inputs(X, Y, weights, self.batch_size, shuffle=True, seed=seed),
-                validation_data=_validation_inputs(val, self.batch_size),
-                initial_epoch=start,
-                epochs=start + epochs,
-                callbacks=callbacks,
-                verbose=self.verbose,
-            )
-        return self._keep_fit_result(model, history, start, reset)
+    def _holdout_fraction(self, X, streamed, validation_data, incremental):
+        """The fraction of the training arrays held out for validation (0: none)."""
+        if validation_data is not None or incremental:
+            return 0.0
+        if self.validation_split:
+            return float(self.validation_split)
+        if self.early_stopping == "auto" and not streamed:
+            try:
+                n = _num_samples(X)
+            except TypeError:
+                return 0.0
+            if n >= AUTO_EARLY_STOPPING_MIN_SAMPLES:
+                return AUTO_VALIDATION_FRACTION
+        return 0.0
 
-    def _new_network(self, X, Y, weights=None):
+    def _monitor(self, val):
+        """``monitor``, with "auto" resolved: GAP@20 for multi-label targets with
+        validation data (what YouTube-8M is judged on), else the validation
+        loss, or the training loss without validation data."""
+        if self.monitor != "auto":
+            return self.monitor
+        if val is None:
+            return "loss"
+        return "val_gap" if self._target_type == MULTILABEL else "val_loss"
+
+    def _early_stopping_active(self, train, val, streamed):
+        if self.early_stopping == "auto":
+            return val is not None and (streamed or train.n + val.n
+                                        >= AUTO_EARLY_STOPPING_MIN_SAMPLES
+                                        if isinstance(val, ArrayBatches) else True)
+        return bool(self.early_stopping)
+
+    def _new_network(self, train):
         """A new compiled network whose output layer starts at the training prior."""
-        model = self._build_keras_model(X)
+        model = self._build_keras_model(train.prior_input())
+        Y, weights = train.prior()
         _init_output_bias(model, Y, self.n_outputs_, weights)
         self._network_params = self._network_param_values()
         return model
@@ -704,7 +819,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _keep_fit_result(self, model, history, start, reset):
         """Store the trained network, its per-epoch logs and the epoch count."""
-        logs = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        logs = {} if history is None else {
+            k: [float(v) for v in vals] for k, vals in history.history.items()}
         if reset:
             self.history_ = logs
         else:
@@ -714,10 +830,70 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         self.n_iter_ = start + len(logs.get("loss", []))
         return self
 
-    def _make_callbacks(self, val, partial):
+    # ------------------------------------------------------------ checkpoints
+    def _checkpoint_path(self):
+        path = os.fspath(self.checkpoint)
+        if os.path.isdir(path) or path.endswith(os.sep):
+            return os.path.join(path, "checkpoint.keras")
+        if not path.endswith(".keras"):
+            raise ValueError(f"checkpoint must be a directory or a file name ending in "
+                             f".keras; got {path!r}.")
+        return path
+
+    #: Parameters that may differ between a checkpoint and the fit resuming it.
+    _RESUMABLE_CHANGES = ("epochs", "verbose", "callbacks", "checkpoint", "checkpoint_every",
+                          "distribution")
+
+    def _resume_from_checkpoint(self):
+        """Load the checkpoint's state into this estimator (False: no checkpoint)."""
+        if self.checkpoint is None:
+            raise ValueError("fit(resume=True) continues from the checkpoint parameter's "
+                             "file; set checkpoint=PATH.")
+        path = self._checkpoint_path()
+        if not os.path.exists(path):
+            return False
+        saved = type(self).load(path)
+        mine, theirs = self.get_params(deep=False), saved.get_params(deep=False)
+        differ = [k for k in mine if k not in self._RESUMABLE_CHANGES
+                  and k in theirs and _persistable(mine[k])
+                  and not _same_value(mine[k], theirs[k])]
+        if differ:
+            detail = ", ".join(f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in differ)
+            raise ValueError(
+                f"cannot resume from {path}: it was trained with other parameters: {detail}. "
+                "Use the checkpoint's parameters, or start a new fit (resume=False, another "
+                "checkpoint path)."
+            )
+        if saved.n_iter_ > self.epochs:
+            raise ValueError(f"cannot resume from {path}: it has trained {saved.n_iter_} "
+                             f"epochs, more than epochs={self.epochs}.")
+        for name, value in vars(saved).items():
+            if name not in mine:
+                setattr(self, name, value)
+        return True
+
+    def _save_checkpoint(self, model, epochs_done, logs, start, reset):
+        snapshot = copy.copy(self)
+        snapshot.__dict__ = dict(self.__dict__)
+        snapshot.__dict__.pop("_training_model", None)
+        history = {} if reset else {k: list(v) for k, v in self.history_.items()}
+        for entry in logs:
+            for k, v in entry.items():
+                history.setdefault(k, []).append(float(v))
+        snapshot.history_ = history
+        snapshot.model_ = model
+        snapshot.n_iter_ = epochs_done
+        with warnings.catch_warnings():
+            # Callbacks and other non-JSON parameters are not needed to resume
+            # (fit(resume=True) takes them from the estimator, not the file).
+            warnings.filterwarnings("ignore", message="save\\(\\): parameters",
+                                    category=UserWarning)
+            _persistence.save_estimator(snapshot, self._checkpoint_path())
+
+    def _make_callbacks(self, val, stop_early, last_epoch):
         callbacks = []
-        if val is not None and (self._target_type == _MULTILABEL or self.monitor == "val_gap"):
-            callbacks.append(_ValidationGAP(val[0], val[1], self.batch_size))
+        if val is not None and (self._target_type == MULTILABEL or self.monitor == "val_gap"):
+            callbacks.append(ValidationGAP(val, self.batch_size_))
         # The user's callbacks run before early stopping, so a quantity one of
         # them adds to the epoch's logs can be monitored.
         for cb in self.callbacks or ():
@@ -725,17 +901,25 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 callbacks.append(copy.deepcopy(cb))
             except Exception:  # e.g. a callback holding a lock or a file handle
                 callbacks.append(cb)
-        if self.early_stopping and not partial:
-            if self.monitor.startswith("val_") and val is None:
+        if stop_early:
+            monitor = self._monitor(val)
+            if monitor.startswith("val_") and val is None:
                 raise ValueError(
-                    f"early_stopping with monitor={self.monitor!r} needs validation data: set "
+                    f"early_stopping with monitor={monitor!r} needs validation data: set "
                     "validation_split > 0, pass validation_data to fit, or use monitor='loss'."
                 )
-            callbacks.append(_EarlyStopping(
-                monitor=self.monitor, patience=self.patience,
-                mode="min" if "loss" in self.monitor else "max",
+            callbacks.append(StrictEarlyStopping(
+                monitor=monitor, patience=self.patience,
+                mode="min" if "loss" in monitor else "max",
                 restore_best_weights=self.restore_best_weights,
             ))
+        if self.checkpoint is not None:
+            reset = not hasattr(self, "history_")
+            start = getattr(self, "n_iter_", 0)
+            callbacks.append(Checkpoint(
+                lambda done, logs: self._save_checkpoint(self._training_model, done, logs,
+                                                         start, reset),
+                self.checkpoint_every, last_epoch))
         return callbacks
 
     # ------------------------------------------------------------- prediction
@@ -756,15 +940,21 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        with distribution_scope(self):
-            proba = _predict(self.model_, X, self.batch_size)
-        if self._target_type == _MULTILABEL:
+        with distribution_scope(self) as dist:
+            proba = predict_array(self.model_, X, self._predict_batch_size(),
+                                  multiple=batch_shards(dist))
+        if self._target_type == MULTILABEL:
             return np.clip(proba, _EPS, 1 - _EPS, out=proba)
         if self.n_outputs_ == 1:
             p = np.clip(proba[:, 0], _EPS, 1 - _EPS)
             return np.column_stack([1 - p, p]).astype(np.float32)
         proba = np.clip(proba, _EPS, 1.0)
         return (proba / proba.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def _predict_batch_size(self):
+        if isinstance(self.batch_size, str):  # "auto"
+            return getattr(self, "batch_size_", AUTO_BATCH_MAX)
+        return int(self.batch_size)
 
     def predict(self, X):
         """Predict labels.
@@ -783,18 +973,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             CSR when the training target was sparse. 1-D targets: the most
             probable class label of each sample.
         """
-        proba = self.predict_proba(X)
-        if self._target_type != _MULTILABEL:
-            return self.classes_[np.argmax(proba, axis=1)]
-        chosen = proba > self.threshold
-        if self.top_k is not None and self.top_k < proba.shape[1]:
-            top = np.argpartition(-proba, self.top_k - 1, axis=1)[:, : self.top_k]
-            keep = np.zeros_like(chosen)
-            np.put_along_axis(keep, top, True, axis=1)
-            chosen &= keep
-        if self._y_sparse:
-            return sp.csr_matrix(chosen, dtype=self._y_dtype)
-        return chosen.astype(self._y_dtype)
+        return decode_predictions(self, self.predict_proba(X))
 
     def score(self, X, y, sample_weight=None):
         """GAP@20 for multi-label targets, accuracy for 1-D targets.
@@ -819,7 +998,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         score : float
         """
         check_is_fitted(self)
-        if self._target_type != _MULTILABEL:
+        if self._target_type != MULTILABEL:
             return super().score(X, y, sample_weight=sample_weight)
         if sample_weight is not None:
             raise ValueError("GAP@20, the multi-label score, does not take sample_weight.")
@@ -829,14 +1008,17 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ persistence
     def save(self, path):
-        """Save the fitted estimator as a Keras ``.keras`` archive.
+        """Save the fitted estimator as a Keras ``.keras`` archive, atomically.
 
         The archive is an ordinary Keras model file (``keras.saving.load_model``
         reads the network) with the estimator's class, parameters and fitted
         attributes added as JSON; :meth:`load` or :func:`load_model` restore
-        the estimator. Parameters that are not JSON data (callbacks,
-        optimizer instances, RandomState objects) are not stored: they get
-        their default values at load time, with a warning here.
+        the estimator. The file is written beside ``path`` under a temporary
+        name, flushed to disk and then moved over ``path``: a failure (disk
+        full, Ctrl-C) leaves an existing file as it was. Parameters that are
+        not JSON data (callbacks, optimizer instances, RandomState objects)
+        are not stored: they get their default values at load time, with a
+        warning here.
 
         Parameters
         ----------
@@ -844,46 +1026,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             File name ending in ``.keras``.
         """
         check_is_fitted(self)
-        path = str(path)
-        if not path.endswith(".keras"):
-            raise ValueError(f"save() writes a Keras archive: the file name must end in "
-                             f".keras; got {path!r}.")
-        params, dropped = {}, []
-        for name, value in self.get_params(deep=False).items():
-            try:
-                params[name] = _to_json(value)
-            except TypeError:
-                dropped.append(name)
-        if dropped:
-            warnings.warn(
-                f"save(): parameters {dropped} are not JSON data and are not stored; they "
-                "take their default values when the estimator is loaded.",
-                UserWarning, stacklevel=2,
-            )
-        fitted = {}
-        # Everything in __dict__ that is not a parameter is fitted state.
-        for name, value in vars(self).items():
-            if name in params or name in dropped or name == "model_":
-                continue
-            try:
-                fitted[name] = _to_json(value)
-            except TypeError:
-                raise TypeError(
-                    f"save(): fitted attribute {name} ({type(value).__name__}) cannot be "
-                    "stored as JSON; use pickle or joblib for this estimator."
-                ) from None
-        cls = type(self)
-        meta = {
-            "format": _METADATA_FORMAT,
-            "class": _class_path(cls),
-            "params": params,
-            "fitted": fitted,
-            "skqrnn_version": _skqrnn_version(),
-            "keras_version": keras.__version__,
-        }
-        self.model_.save(path)
-        with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr(_METADATA_NAME, json.dumps(meta))
+        _persistence.save_estimator(self, path)
 
     @classmethod
     def load(cls, path):
@@ -900,280 +1043,19 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             The fitted estimator. A file holding another kind of estimator
             raises a ``ValueError`` naming the kind it holds.
         """
-        meta = _read_metadata(path)
-        if meta["class"] == _class_path(cls):
-            return _restore(cls, meta, path)
-        stored = _skqrnn_class(meta, path)
+        meta = _persistence.read_metadata(path)
+        if meta["class"] == f"{cls.__module__}.{cls.__qualname__}":
+            return _persistence.load_estimator(cls, meta, path)
+        stored = _persistence.skqrnn_class(meta, path)
         if not issubclass(stored, cls):
             raise ValueError(
                 f"{path} holds a {stored.__name__}, not a {cls.__name__}; load it with "
                 f"{stored.__name__}.load() or skqrnn.base.load_model()."
             )
-        return _restore(stored, meta, path)
-
-
-def load_model(path):
-    """Load any skqrnn estimator written by :meth:`KerasClassifierBase.save`.
-
-    Only classes defined in the ``skqrnn`` package are imported by name; load
-    an estimator of your own subclass with ``YourClass.load(path)``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.keras`` file written by ``save``.
-
-    Returns
-    -------
-    estimator : KerasClassifierBase
-        The fitted estimator, of the class that saved it.
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> from skqrnn import DenseNetClassifier
-    >>> from skqrnn.base import load_model
-    >>> rng = np.random.RandomState(0)
-    >>> X, y = rng.randn(40, 6), rng.randint(0, 2, size=(40, 3))
-    >>> clf = DenseNetClassifier(stem_units=8, growth_rate=4, block_layers=(1,),
-    ...                          epochs=1, random_state=0).fit(X, y)
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
-    >>> clf.save(path)
-    >>> bool(np.array_equal(load_model(path).predict_proba(X), clf.predict_proba(X)))
-    True
-    """
-    meta = _read_metadata(path)
-    return _restore(_skqrnn_class(meta, path), meta, path)
+        return _persistence.load_estimator(stored, meta, path)
 
 
 # ------------------------------------------------------------------ helpers
-def _read_metadata(path):
-    path = str(path)
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras .keras archive written by an skqrnn "
-                         "estimator's save().")
-    with zipfile.ZipFile(path) as archive:
-        if _METADATA_NAME not in archive.namelist():
-            raise ValueError(
-                f"{path} is a Keras model file without skqrnn estimator data (it was not "
-                "written by an skqrnn estimator's save()); read it with "
-                "keras.saving.load_model instead."
-            )
-        meta = json.loads(archive.read(_METADATA_NAME))
-    if meta.get("format") != _METADATA_FORMAT:
-        raise ValueError(f"{path}: unknown skqrnn estimator format {meta.get('format')!r}.")
-    return meta
-
-
-def _class_path(cls):
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _skqrnn_class(meta, path):
-    """The estimator class a file names; only skqrnn's own are imported by name."""
-    module, _, qualname = meta["class"].rpartition(".")
-    if not (module == "skqrnn" or module.startswith("skqrnn.")):
-        raise ValueError(
-            f"{path} holds a {meta['class']}: only skqrnn's own classes are loaded by name; "
-            f"load it with {qualname}.load()."
-        )
-    cls = getattr(importlib.import_module(module), qualname, None)
-    if not (isinstance(cls, type) and issubclass(cls, KerasClassifierBase)):
-        raise ValueError(f"{path} names {meta['class']}, which is not an skqrnn estimator.")
-    return cls
-
-
-def _restore(cls, meta, path):
-    # Importing the estimator's module registered its custom layers.
-    valid = cls().get_params(deep=False)
-    params = {k: _from_json(v) for k, v in meta["params"].items() if k in valid}
-    estimator = cls(**params)
-    for name, value in meta["fitted"].items():
-        setattr(estimator, name, _from_json(value))
-    estimator.model_ = keras.saving.load_model(str(path))
-    return estimator
-
-
-def _skqrnn_version():
-    from . import __version__
-
-    return __version__
-
-
-def _to_json(value):
-    """JSON-able form of a parameter or fitted attribute (TypeError if none)."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, np.dtype):
-        return {"__dtype__": value.str if value.kind != "O" else "object"}
-    if isinstance(value, type) and issubclass(value, np.generic):
-        return {"__dtype__": np.dtype(value).str}
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufUSO":
-            raise TypeError(value.dtype)
-        items = [_to_json(v) for v in value.ravel().tolist()]
-        return {"__ndarray__": items, "dtype": value.dtype.str if value.dtype.kind != "O"
-                else "object", "shape": list(value.shape)}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_to_json(v) for v in value]}
-    if isinstance(value, list):
-        return [_to_json(v) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: _to_json(v) for k, v in value.items()}}
-    raise TypeError(type(value).__name__)
-
-
-def _from_json(value):
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(_from_json(v) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {k: _from_json(v) for k, v in value["__dict__"].items()}
-    if "__dtype__" in value:
-        return np.dtype(value["__dtype__"])
-    if "__ndarray__" in value:
-        items = [_from_json(v) for v in value["__ndarray__"]]
-        arr = np.empty(len(items), dtype=value["dtype"])
-        arr[:] = items
-        return arr.reshape(value["shape"])
-    raise ValueError(f"unknown stored value {value!r}")
-
-
-def _check_int(est, name, low):
-    value = getattr(est, name)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-
-
-def _check_real(est, name, low, high, *, low_inclusive=True, high_inclusive=True):
-    value = getattr(est, name)
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if ok and low is not None:
-        ok = value >= low if low_inclusive else value > low
-    if ok and high is not None:
-        ok = value <= high if high_inclusive else value < high
-    if not ok:
-        lo = "" if low is None else ("[" if low_inclusive else "(") + f"{low}, "
-        hi = "inf)" if high is None else f"{high}" + ("]" if high_inclusive else ")")
-        raise ValueError(f"{name} must be a real number in {lo or '('}{hi}; got {value!r}.")
-
-
-def _check_indicator(y):
-    """Raise unless the multi-label target (ndarray or CSR) holds only 0 and 1.
-
-    scikit-learn's ``type_of_target`` calls any two-valued matrix (-1/1,
-    0/2) a multi-label indicator; trained on one, the binary cross-entropy
-    turns NaN and the network predicts nothing, without an error.
-    """
-    values = y.data if sp.issparse(y) else y
-    # type_of_target has already refused non-integral values, so two
-    # reductions settle the common case without a temporary as large as y.
-    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
-        return
-    bad = (values != 0) & (values != 1)
-    if sp.issparse(y):
-        first = np.flatnonzero(bad)[0]
-        row = int(np.searchsorted(y.indptr, first, side="right") - 1)
-        col, value = int(y.indices[first]), values[first].item()
-    else:
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        value = values[row, col].item()
-    raise ValueError(
-        "A multi-label y must be a 0/1 indicator matrix (1: the sample has the label); y "
-        f"holds {np.unique(values[bad])[:5].tolist()}, e.g. {value!r} at row {row}, "
-        f"column {col}. Map it to 0/1 first (for -1/1 labels: (y > 0).astype(int))."
-    )
-
-
-def _same_value(a, b):
-    """Parameter equality that numpy values and arbitrary objects survive."""
-    if a is b:
-        return True
-    try:
-        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
-    except Exception:  # objects whose == does not give a truth value
-        return False
-
-
-def _check_known_labels(y, classes, what):
-    unknown = np.setdiff1d(np.unique(y), classes)
-    if unknown.size:
-        raise ValueError(f"y contains labels not in {what}: {unknown[:10].tolist()}.")
-
-
-def _ndims_text(ndims):
-    shapes = {2: "2 dimensions (n_samples, n_features)",
-              3: "3 dimensions (n_samples, n_steps, n_features)"}
-    return " or ".join(shapes.get(d, f"{d} dimensions") for d in ndims)
-
-
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed Python, NumPy and Keras; restore the Python and NumPy states afterwards."""
-    if seed is None:
-        yield
-        return
-    py_state, np_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(seed)
-    try:
-        # Keras's default seeds come from Python's global random, which other
-        # threads (a Dask worker's event loop) may consume meanwhile.
-        with private_keras_seeds(seed):
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-
-
-class _DensifyingBatches(keras.utils.PyDataset):
-    """Batches ``(X, dense Y[, w])`` of a sparse target, densified one batch at a time."""
-
-    def __init__(self, X, Y, weights, batch_size, *, shuffle, seed):
-        super().__init__()
-        self.X, self.Y, self.weights = X, Y, weights
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self._rng = np.random.default_rng(seed)
-        self._order = np.arange(X.shape[0])
-        self.on_epoch_end()
-
-    def __len__(self):
-        return math.ceil(self.X.shape[0] / self.batch_size)
-
-    def __getitem__(self, i):
-        # Sorted indices read the CSR rows and the array in memory order.
-        idx = np.sort(self._order[i * self.batch_size:(i + 1) * self.batch_size])
-        batch = (self.X[idx], self.Y[idx].toarray())
-        return batch if self.weights is None else batch + (self.weights[idx],)
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self._rng.shuffle(self._order)
-
-
-def _fit_inputs(X, Y, weights, batch_size, *, shuffle, seed):
-    if sp.issparse(Y):
-        return {"x": _DensifyingBatches(X, Y, weights, batch_size, shuffle=shuffle, seed=seed)}
-    return {"x": X, "y": Y, "sample_weight": weights, "batch_size": batch_size,
-            "shuffle": shuffle}
-
-
-def _validation_inputs(val, batch_size):
-    if val is None:
-        return None
-    X, Y = val
-    if sp.issparse(Y):
-        return _DensifyingBatches(X, Y, None, batch_size, shuffle=False, seed=None)
-    return (X, Y)
-
-
 def _init_output_bias(model, Y, n_outputs, weights=None):
     """Start the output layer at the training prior (when it is named "logits").
 
@@ -1200,60 +1082,31 @@ def _init_output_bias(model, Y, n_outputs, weights=None):
         positives = np.asarray(Y.T @ w, dtype=np.float64).ravel()  # dense or sparse Y
         prior = (positives + 0.5 * unit) / (n + unit)
         bias = np.log(prior) - np.log1p(-prior)
-    kernel, _ = head.get_weights()
-    head.set_weights([kernel, bias.astype(np.float32)])
+    # Assigned to the variable itself: set_weights round-trips the kernel
+    # through numpy, which raised NumPy 2's __array__ copy-keyword warning.
+    head.bias.assign(bias.astype(np.float32))
 
 
-def _predict(model, X, batch_size):
-    """``model`` outputs for ``X`` as float32, in batches of one fixed shape.
-
-    The last batch is zero-padded to ``batch_size`` so that a network is
-    compiled for one input shape only, whatever the number of samples.
-    """
-    n = X.shape[0]
-    out = np.empty((n, model.output_shape[-1]), dtype=np.float32)
-    for start in range(0, n, batch_size):
-        batch = X[start:start + batch_size]
-        m = batch.shape[0]
-        if m < batch_size:
-            pad = np.zeros((batch_size - m,) + batch.shape[1:], dtype=batch.dtype)
-            batch = np.concatenate([batch, pad])
-        out[start:start + m] = np.asarray(model.predict_on_batch(batch))[:m]
-    return out
+def _same_value(a, b):
+    """Parameter equality that numpy values and arbitrary objects survive."""
+    if a is b:
+        return True
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except Exception:  # objects whose == does not give a truth value
+        return False
 
 
-class _EarlyStopping(keras.callbacks.EarlyStopping):
-    """Keras's early stopping, but a monitored quantity the fit does not log
-    is an error: Keras only warns, and the fit then never stops early."""
-
-    def get_monitor_value(self, logs):
-        logs = logs or {}
-        if self.monitor not in logs:
-            raise ValueError(
-                f"early_stopping monitors {self.monitor!r}, which this fit does not log; it "
-                f"logs {sorted(logs)} (monitor: 'val_loss', 'loss', 'val_gap', or a quantity "
-                "one of your callbacks adds to the logs)."
-            )
-        return super().get_monitor_value(logs)
+def _persistable(value):
+    """Whether ``save`` stores this parameter value (else it loads as the default)."""
+    try:
+        _persistence._to_json(value)
+    except TypeError:
+        return False
+    return True
 
 
-class _ValidationGAP(keras.callbacks.Callback):
-    """Log ``val_gap``, GAP@20 on the validation data, at the end of each epoch."""
-
-    def __init__(self, X, Y, batch_size):
-        super().__init__()
-        self.X, self.Y, self.batch_size = X, Y, batch_size
-
-    def on_epoch_end(self, epoch, logs=None):
-        from .metrics import global_average_precision
-
-        proba = _predict(self.model, self.X, self.batch_size)
-        Y = self.Y
-        if Y.ndim == 1 or Y.shape[1] == 1:  # 1-D targets: one-hot in classes_ order
-            codes = Y.ravel().astype(np.intp)
-            width = proba.shape[1] if proba.shape[1] > 1 else 2
-            if proba.shape[1] == 1:
-                proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
-            Y = np.eye(width, dtype=np.int8)[codes]
-        if logs is not None:
-            logs["val_gap"] = float(global_average_precision(Y, proba, k=20))
+def _ndims_text(ndims):
+    shapes = {2: "2 dimensions (n_samples, n_features)",
+              3: "3 dimensions (n_samples, n_steps, n_features)"}
+    return " or ".join(shapes.get(d, f"{d} dimensions") for d in ndims)

@@ -11,7 +11,8 @@ same metrics, same persistence.
 
 import keras
 
-from .base import BN_MOMENTUM, KerasClassifierBase, _check_int, _check_real
+from ._params import Int, Real
+from .base import BN_MOMENTUM, KerasClassifierBase
 
 __all__ = ["LogisticClassifier", "MLPBaselineClassifier"]
 
@@ -48,22 +49,21 @@ class LogisticClassifier(KerasClassifierBase):
 
     def __init__(self, *, l2=1e-8, epochs=20, learning_rate=1e-3, batch_size=256,
                  optimizer="adam", validation_split=0.0, early_stopping=False, patience=5,
-                 monitor="val_loss", restore_best_weights=True, callbacks=None,
+                 monitor="auto", restore_best_weights=True, callbacks=None,
                  class_weight=None, threshold=0.5, top_k=None, verbose=0, random_state=None,
-                 warm_start=False, distribution=None):
+                 checkpoint=None, checkpoint_every=1, warm_start=False, distribution=None):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             optimizer=optimizer, validation_split=validation_split,
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
-            random_state=random_state, warm_start=warm_start, distribution=distribution,
+            random_state=random_state, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every, warm_start=warm_start, distribution=distribution,
         )
         self.l2 = l2
 
-    def _check_params(self):
-        super()._check_params()
-        _check_real(self, "l2", 0.0, None)
+    _parameter_constraints = {"l2": Real(0.0, None)}
 
     def _build_body(self, x):
         # The base's output layer is the logistic regression itself.
@@ -109,9 +109,10 @@ class MLPBaselineClassifier(KerasClassifierBase):
 
     def __init__(self, *, hidden_units=2048, dropout=0.5, epochs=24, learning_rate=2e-3,
                  batch_size=256, optimizer="adam", validation_split=0.0,
-                 early_stopping=False, patience=5, monitor="val_loss",
+                 early_stopping=False, patience=5, monitor="auto",
                  restore_best_weights=True, callbacks=None, class_weight=None, threshold=0.5,
-                 top_k=None, verbose=0, random_state=None, warm_start=False,
+                 top_k=None, verbose=0, random_state=None, checkpoint=None,
+                 checkpoint_every=1, warm_start=False,
                  distribution=None):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
@@ -119,15 +120,16 @@ class MLPBaselineClassifier(KerasClassifierBase):
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
-            random_state=random_state, warm_start=warm_start, distribution=distribution,
+            random_state=random_state, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every, warm_start=warm_start, distribution=distribution,
         )
         self.hidden_units = hidden_units
         self.dropout = dropout
 
-    def _check_params(self):
-        super()._check_params()
-        _check_int(self, "hidden_units", 1)
-        _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
+    _parameter_constraints = {
+        "hidden_units": Int(1),
+        "dropout": Real(0.0, 1.0, high_inclusive=False),
+    }
 
     def _build_body(self, x):
         x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")(x)

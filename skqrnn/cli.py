@@ -4,19 +4,25 @@
 skqrnn; ``train`` / ``evaluate`` / ``predict`` do the same job on a user's own
 YouTube-8M shards, streaming them so that no partition has to fit in memory.
 
-Errors a user can make (no matching files, the wrong level for the data, an
-unknown parameter, a model file of another kind, an output that exists) end
-with one ``skqrnn: error: ...`` line and exit status 2 — never a traceback.
-An existing file is replaced only with ``--overwrite`` (or, for a training
-checkpoint, ``--resume``), and never when it is also an input of the command.
+``train`` trains through the estimator's own ``fit`` (shard streams with
+read-ahead, ``validation_data``, early stopping, best weights, checkpoints):
+what it does is exactly what the Python API does.
+
+Every input (pattern matches, first record readable) and output (directory
+exists and is writable) is checked before any training starts. Errors a user
+can make (no matching files, the wrong level for the data, an unknown
+parameter, a model file of another kind, an output that exists, a read-only
+directory, a full disk) end with one ``skqrnn: error: ...`` line and exit
+status 2 — never a traceback; Ctrl-C exits with 130. An existing file is
+replaced only with ``--overwrite`` (or, for a training checkpoint,
+``--resume``), never when it is also an input of the command, and always
+atomically.
 """
 
 import argparse
 import ast
-import contextlib
 import json
 import os
-import secrets
 import sys
 import time
 
@@ -33,6 +39,9 @@ MODELS = {
 
 #: Exit status of a run that stopped on a user error.
 USAGE_ERROR = 2
+
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 
 class CLIError(Exception):
@@ -135,46 +144,8 @@ def _refuse_clashes(outputs, inputs):
                                "choose another path.")
 
 
-def _new_file_beside(path, suffix):
-    """Create an empty, uniquely named file in the directory of ``path``.
-
-    Created with ``os.open(..., 0o666)`` rather than ``tempfile.mkstemp``:
-    mkstemp makes files 0600, and ``os.replace`` keeps the mode, so outputs
-    would end up unreadable by others. Mode 0o666 under the umask is what a
-    plain ``open(path, "w")`` gives.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    for _ in range(100):
-        tmp = os.path.join(directory, f".skqrnn-{secrets.token_hex(6)}{suffix}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-    raise CLIError(f"cannot create a temporary file in {directory}.")
-
-
-@contextlib.contextmanager
-def atomic_path(path, suffix=""):
-    """Yield a temporary path beside ``path``; move it over ``path`` on success.
-
-    The move is ``os.replace`` within one directory, which is atomic: a crash
-    or an error never leaves a half-written file where a good one was.
-    """
-    tmp = _new_file_beside(path, suffix or os.path.splitext(path)[1])
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _save_estimator(estimator, path):
-    with atomic_path(path, ".keras") as tmp:
-        os.unlink(tmp)  # Keras refuses to overwrite silently in some versions.
-        estimator.save(tmp)
+    estimator.save(path)  # atomic: an existing file survives any failure
 
 
 def _load_estimator(path, expected=None):
@@ -184,7 +155,7 @@ def _load_estimator(path, expected=None):
         raise CLIError(f"model file {path} does not exist.")
     try:
         estimator = load_model(path)
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError) as exc:
         raise CLIError(f"{path} is not a model saved by skqrnn ({exc}).") from None
     if expected is not None and not isinstance(estimator, expected):
         raise CLIError(
@@ -214,12 +185,74 @@ def _stream(pattern, *, level, batch_size, dequantize=True, shuffle=False, rando
     )
 
 
-def _evaluate_stream(estimator, stream):
+def _check_input(flag, pattern, level, *, labels=True, max_frames=300):
+    """Resolve a shard pattern and read its first record now, before any long work.
+
+    A typo in --valid used to surface after the first training epoch; a
+    shard of the wrong level or format is reported here with its file and
+    record.
+    """
+    from .io import expand_paths, iter_yt8m
+
+    try:
+        files = expand_paths(pattern)
+    except FileNotFoundError as exc:
+        raise CLIError(f"{flag} {exc}") from None
+    for batch in iter_yt8m(files, level=level, batch_size=1, sparse_labels=True,
+                           label_key="labels" if labels else None, max_frames=max_frames):
+        break  # one record read and parsed is enough
+    return files
+
+
+class _Progress:
+    """Batches done, videos and an ETA: rewritten in place on a terminal, a plain
+    line every tenth of the work (or 30 s) otherwise, nothing when quiet."""
+
+    def __init__(self, what, total, quiet=False, stream=None):
+        self.what, self.total, self.quiet = what, total, quiet
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = self._last = time.perf_counter()
+        self.done = self.videos = 0
+
+    def update(self, videos):
+        self.done += 1
+        self.videos += videos
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        step = max(1, self.total // 10) if self.total else 0
+        if not self.tty and not (step and self.done % step == 0) and now - self._last < 30:
+            return
+        self._last = now
+        elapsed = now - self.start
+        eta = ""
+        if self.total:
+            left = elapsed / self.done * (self.total - self.done)
+            eta = f", ETA {int(left) // 60}:{int(left) % 60:02d}"
+        text = (f"{self.what}: {self.done}/{self.total or '?'} batches, {self.videos} videos, "
+                f"{elapsed:.0f} s{eta}")
+        if self.tty:
+            self.stream.write("\r" + text.ljust(78))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.tty and not self.quiet and self.done:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _evaluate_stream(estimator, stream, quiet=True):
     from .metrics import YT8MEvaluator
 
     evaluator = YT8MEvaluator(top_k=20)
+    progress = _Progress("evaluate", len(stream), quiet)
     for X, y in stream:
         evaluator.update(y, estimator.predict_proba(X))
+        progress.update(X.shape[0])
+    progress.close()
     return evaluator.result()
 
 
@@ -228,97 +261,125 @@ def _log(message, quiet=False):
         print(message, flush=True)
 
 
+def _file_id(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _epoch_callbacks(args, epochs):
+    """One line per epoch (always), per-epoch CSV (and TensorBoard) logs with --log-dir."""
+    import importlib.util
+
+    import keras
+
+    class EpochLine(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            line = (f"epoch {epoch + 1}/{epochs}: {time.perf_counter() - self._t0:.1f} s, "
+                    f"loss {logs.get('loss', float('nan')):.4f}")
+            if "val_gap" in logs:
+                line += f", validation GAP@20 {logs['val_gap']:.4f}"
+            _log(line)
+
+    callbacks = [EpochLine()]
+    if args.log_dir:
+        callbacks.append(keras.callbacks.CSVLogger(os.path.join(args.log_dir, "training.csv"),
+                                                   append=bool(args.resume)))
+        if importlib.util.find_spec("tensorflow") is not None:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=args.log_dir))
+    return callbacks
+
+
 # -------------------------------------------------------------------- commands
 def cmd_train(args):
-    _check_positive(args, "--epochs", "--chunk-size", "--max-frames", "--max-videos")
+    from ._files import check_writable
+
+    _check_positive(args, "--epochs", "--max-frames", "--max-videos")
     if args.grid:
         _check_positive(args, "--cv")
     cls = _model_class(args.model)
     params = parse_params(args.param, cls)
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.checkpoint_every is not None:
+        params["checkpoint_every"] = _parse_value(args.checkpoint_every)
     inputs = [("--train", p) for p in _local_files(args.train)]
     inputs += [("--valid", p) for p in _local_files(args.valid)]
     inputs.append(("--grid", args.grid))
     if args.grid:
         _refuse_clashes([("--out", args.out)], inputs)
         _check_output(args.out, args.overwrite)
+        check_writable(args.out, "--out")
+        _check_input("--train", args.train, args.level, max_frames=args.max_frames)
         return _train_grid(args, cls, params)
 
     checkpoint = args.checkpoint or args.out + ".ckpt.keras"
-    state_path = checkpoint + ".json"
-    _refuse_clashes([("--out", args.out), ("--checkpoint", checkpoint),
-                     ("--checkpoint state file", state_path)], inputs)
+    _refuse_clashes([("--out", args.out), ("--checkpoint", checkpoint)], inputs)
     _check_output(args.out, args.overwrite)
-    # The checkpoint and its state file are outputs like --out: an existing
-    # one is the user's (another run's, or a file named by mistake) and is
-    # neither replaced nor deleted unless --overwrite says so. --resume is the
-    # other way to claim them: it reads the pair, then keeps it up to date
-    # after each epoch, since it continues the run that wrote it.
+    # The checkpoint is an output like --out: an existing one is the user's
+    # (another run's, or a file named by mistake) and is neither replaced nor
+    # deleted unless --overwrite says so. --resume is the other way to claim
+    # it: the run continues from it and keeps it up to date.
     resuming = args.resume and os.path.exists(checkpoint)
     if not resuming:
-        hint = "pass --resume to continue from it or --overwrite to replace it"
-        _check_output(checkpoint, args.overwrite, hint)
-        if args.resume:
-            # A state file without its checkpoint cannot be resumed from.
-            hint = f"there is no checkpoint {checkpoint} to resume; pass --overwrite to replace it"
-        _check_output(state_path, args.overwrite, hint)
-    done = 0
-    estimator = None
+        _check_output(checkpoint, args.overwrite,
+                      "pass --resume to continue from it or --overwrite to replace it")
+    # Every input and output is checked before training starts: on real data
+    # an epoch is hours, and nothing of it should be lost to a typo.
+    train_files = _check_input("--train", args.train, args.level, max_frames=args.max_frames)
+    valid_files = (_check_input("--valid", args.valid, args.level, max_frames=args.max_frames)
+                   if args.valid else None)
+    check_writable(args.out, "--out")
+    check_writable(checkpoint, "--checkpoint")
+    if args.log_dir:
+        os.makedirs(args.log_dir, exist_ok=True)
+        check_writable(os.path.join(args.log_dir, "training.csv"), "--log-dir")
     if resuming:
-        estimator = _load_estimator(checkpoint, cls)
-        if not os.path.exists(state_path):
-            raise CLIError(f"cannot --resume from {checkpoint}: its state file {state_path} "
-                           "(the number of epochs done) does not exist.")
-        try:
-            with open(state_path) as f:
-                done = int(json.load(f)["epochs_done"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CLIError(f"{state_path} is not a checkpoint state file written by skqrnn "
-                           f"({type(exc).__name__}: {exc}).") from None
-        _log(f"resuming from {checkpoint} after epoch {done}")
+        saved = _load_estimator(checkpoint, cls)
+        _log(f"resuming from {checkpoint} after epoch {saved.n_iter_}")
     elif args.resume:
         _log(f"no checkpoint at {checkpoint}; starting from scratch")
-    if estimator is None:
-        params.setdefault("random_state", args.seed)
-        estimator = cls(**params)
+    params.setdefault("random_state", args.seed)
+    estimator = cls(**{**params, "checkpoint": checkpoint})
+    epochs = estimator.epochs
+    estimator.set_params(
+        verbose=0 if args.quiet or not sys.stdout.isatty() else 1,
+        callbacks=list(estimator.callbacks or []) + _epoch_callbacks(args, epochs),
+    )
+    size = estimator.batch_size if isinstance(estimator.batch_size, int) else 256
     dequantize = not args.quantized
-    train = _stream(args.train, level=args.level, batch_size=args.chunk_size,
-                    dequantize=dequantize, shuffle=True, random_state=args.seed,
-                    max_frames=args.max_frames)
-    n_batches = len(train)
-    wrote_checkpoint = False
-    for epoch in range(done, args.epochs):
-        t0 = time.perf_counter()
-        seen = 0
-        # One pass over the shards, in shuffled chunks: each chunk is one
-        # partial_fit (one pass of the network's own mini-batches over it),
-        # so memory holds one chunk whatever the size of the data.
-        for i, (X, y) in enumerate(train, 1):
-            estimator.partial_fit(X, y)
-            seen += X.shape[0]
-            _log(f"  epoch {epoch + 1}/{args.epochs}  chunk {i}/{n_batches}  "
-                 f"{seen} videos  loss {estimator.history_['loss'][-1]:.4f}", args.quiet)
-        if seen == 0:
-            raise CLIError(f"{args.train} holds no videos to train on.")
-        line = (f"epoch {epoch + 1}/{args.epochs}: {seen} videos in "
-                f"{time.perf_counter() - t0:.1f} s, loss {estimator.history_['loss'][-1]:.4f}")
-        if args.valid:
-            valid = _stream(args.valid, level=args.level, batch_size=args.chunk_size,
-                            dequantize=dequantize, max_frames=args.max_frames)
-            line += f", validation GAP@20 {_evaluate_stream(estimator, valid)['gap']:.4f}"
-        _log(line)
-        _save_estimator(estimator, checkpoint)
-        with atomic_path(state_path, ".json") as tmp:
-            with open(tmp, "w") as f:
-                json.dump({"epochs_done": epoch + 1, "model": args.model}, f)
-        wrote_checkpoint = True
+    train = _stream(train_files, level=args.level, batch_size=size, dequantize=dequantize,
+                    shuffle=True, random_state=args.seed, max_frames=args.max_frames)
+    valid = None
+    if valid_files:
+        valid = _stream(valid_files, level=args.level, batch_size=size, dequantize=dequantize,
+                        max_frames=args.max_frames)
+    before = _file_id(checkpoint)
+    try:
+        estimator.fit(train, validation_data=valid, resume=resuming)
+    except ValueError as exc:
+        if resuming and "cannot resume" in str(exc):
+            raise CLIError(f"{exc} (--param values must match the checkpoint's).") from None
+        raise
+    # This run's callbacks and checkpoint belong to the run, not to the model.
+    estimator.set_params(callbacks=None, verbose=0, checkpoint=None)
     _save_estimator(estimator, args.out)
     # The checkpoint has served its purpose once --out is written; delete it
-    # only if this run wrote it (a --resume that had no epoch left to run
-    # leaves the files it was given as they were).
-    if wrote_checkpoint:
-        for leftover in (checkpoint, state_path):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    # only if this run wrote it (a --resume with no epoch left to run leaves
+    # the file it was given as it was).
+    if os.path.exists(checkpoint) and _file_id(checkpoint) != before:
+        os.unlink(checkpoint)
+    best = estimator.history_.get("val_gap")
+    if best:
+        top = max(range(len(best)), key=best.__getitem__)
+        _log(f"best validation GAP@20 {best[top]:.4f} at epoch {top + 1} of "
+             f"{estimator.n_iter_} (the model written)")
     _log(f"wrote {args.out}")
     return 0
 
@@ -364,9 +425,10 @@ def cmd_evaluate(args):
     _check_positive(args, "--batch-size")
     estimator = _load_estimator(args.model)
     level, dequantize = _input_spec(estimator)
-    stream = _stream(args.data, level=level, batch_size=args.batch_size,
+    files = _check_input("--data", args.data, level)
+    stream = _stream(files, level=level, batch_size=args.batch_size,
                      dequantize=dequantize)
-    result = _evaluate_stream(estimator, stream)
+    result = _evaluate_stream(estimator, stream, quiet=args.quiet or args.json)
     if args.json:
         print(json.dumps(result))
     else:
@@ -379,23 +441,29 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
+    from ._files import atomic_path, check_writable
     from .submission import write_submission
 
     _check_positive(args, "--batch-size", "--top-k")
     _refuse_clashes([("--out", args.out)],
                     [("--model", args.model)] + [("--data", p) for p in _local_files(args.data)])
     _check_output(args.out, args.overwrite)
+    check_writable(args.out, "--out")
     estimator = _load_estimator(args.model)
     level, dequantize = _input_spec(estimator)
-    stream = _stream(args.data, level=level, batch_size=args.batch_size,
+    files = _check_input("--data", args.data, level, labels=False)
+    stream = _stream(files, level=level, batch_size=args.batch_size,
                      dequantize=dequantize, return_meta=True, labels=False)
     n = 0
+    progress = _Progress("predict", len(stream), args.quiet)
     with atomic_path(args.out) as tmp:
         with open(tmp, "w", newline="") as f:
             for X, _, meta in stream:
                 write_submission(f, meta["ids"], estimator.predict_proba(X),
                                  top_k=args.top_k, format=args.format, header=n == 0)
                 n += X.shape[0]
+                progress.update(X.shape[0])
+    progress.close()
     _log(f"wrote predictions for {n} videos to {args.out}")
     return 0
 
@@ -435,8 +503,10 @@ def build_parser():
     demo.set_defaults(func=cmd_demo)
 
     train = sub.add_parser("train", help="train a model on TFRecord shards",
-                           description="Train on YouTube-8M shards, streaming them in "
-                           "chunks (bounded memory); checkpoint after every epoch.")
+                           description="Train on YouTube-8M shards through the estimator's "
+                           "fit, streaming them (bounded memory, read ahead): validation "
+                           "GAP and early stopping with --valid, best weights kept, a "
+                           "checkpoint after every epoch.")
     train.add_argument("--model", required=True, choices=sorted(MODELS))
     train.add_argument("--train", required=True, metavar="PATTERN",
                        help="training shards: files, glob pattern or directory")
@@ -450,23 +520,29 @@ def build_parser():
     train.add_argument("--n-jobs", type=int, default=None, help="grid-search processes")
     train.add_argument("--max-videos", type=int, default=None,
                        help="grid search: load at most this many videos")
-    train.add_argument("--epochs", type=int, default=10,
-                       help="passes over the shards (streaming training)")
-    train.add_argument("--chunk-size", type=int, default=4096,
-                       help="videos held in memory at once (streaming training)")
+    train.add_argument("--epochs", type=int, default=None,
+                       help="passes over the shards (default: the model's epochs)")
     train.add_argument("--max-frames", type=int, default=300)
     train.add_argument("--quantized", action="store_true",
                        help="frame level: keep uint8 frames, dequantize inside the network")
     train.add_argument("--checkpoint", metavar="PATH",
-                       help="checkpoint file, with its state in PATH.json; deleted once --out "
-                       "is written (default: OUT.ckpt.keras)")
+                       help="checkpoint file (a model file with its epoch count); deleted once "
+                       "--out is written (default: OUT.ckpt.keras)")
+    train.add_argument("--checkpoint-every", metavar="N|DURATION",
+                       help="checkpoint every N epochs or after a duration such as 15min, "
+                       "checked at each epoch's end (default: every epoch)")
     train.add_argument("--resume", action="store_true",
-                       help="continue from the checkpoint if it exists, then keep updating it")
+                       help="continue from the checkpoint if it exists, then keep updating it "
+                       "(its parameters must match)")
+    train.add_argument("--log-dir", metavar="DIR",
+                       help="write per-epoch logs to DIR/training.csv (and TensorBoard event "
+                       "files when TensorFlow is installed)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", required=True, metavar="model.keras")
     train.add_argument("--overwrite", action="store_true",
                        help="replace an existing --out and checkpoint")
-    train.add_argument("--quiet", action="store_true", help="one line per epoch")
+    train.add_argument("--quiet", action="store_true",
+                       help="one line per epoch (no progress bar)")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="GAP@20, Hit@1, PERR and MAP on shards")
@@ -474,6 +550,7 @@ def build_parser():
     evaluate.add_argument("--data", required=True, metavar="PATTERN")
     evaluate.add_argument("--batch-size", type=int, default=4096)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="write a Kaggle-format submission")
@@ -502,14 +579,17 @@ def main(argv=None):
         message = str(exc)
     except YT8MFormatError as exc:
         message = str(exc)
-    except FileNotFoundError as exc:
-        message = str(exc) if not exc.filename else f"{exc.filename}: {exc.strerror or exc}"
+    except OSError as exc:
+        # Missing files, permissions, a full disk: the OS's words and the file.
+        message = (str(exc) if not exc.filename or not exc.strerror
+                   else f"{exc.filename}: {exc.strerror}")
     except ValueError as exc:
         # Estimators and readers raise ValueError for bad parameters and
         # data, with messages written for users.
         message = str(exc)
     except KeyboardInterrupt:
-        message = "interrupted"
+        print("skqrnn: interrupted", file=sys.stderr)
+        return INTERRUPTED
     # One line whatever the exception's text, so that scripts can grep it.
     message = " ".join(line.strip() for line in message.splitlines() if line.strip())
     print(f"skqrnn: error: {message}", file=sys.stderr)

@@ -1,10 +1,9 @@
 """DenseNetClassifier: a densely connected network on fixed-length vectors."""
 
-import numbers
-
 import keras
 
-from .base import BN_MOMENTUM, KerasClassifierBase, _check_int, _check_real
+from ._params import Bool, Int, IntSequence, Real
+from .base import BN_MOMENTUM, KerasClassifierBase
 
 __all__ = ["DenseNetClassifier"]
 
@@ -168,7 +167,7 @@ class DenseNetClassifier(KerasClassifierBase):
         validation_split=0.0,
         early_stopping=False,
         patience=5,
-        monitor="val_loss",
+        monitor="auto",
         restore_best_weights=True,
         callbacks=None,
         class_weight=None,
@@ -176,6 +175,8 @@ class DenseNetClassifier(KerasClassifierBase):
         top_k=None,
         verbose=0,
         random_state=None,
+        checkpoint=None,
+        checkpoint_every=1,
         warm_start=False,
         distribution=None,
     ):
@@ -195,6 +196,8 @@ class DenseNetClassifier(KerasClassifierBase):
             top_k=top_k,
             verbose=verbose,
             random_state=random_state,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
         )
@@ -206,25 +209,15 @@ class DenseNetClassifier(KerasClassifierBase):
         self.dropout = dropout
         self.input_batchnorm = input_batchnorm
 
-    def _check_params(self):
-        super()._check_params()
-        if self.stem_units is not None:
-            _check_int(self, "stem_units", 1)
-        _check_int(self, "growth_rate", 1)
-        _check_real(self, "compression", 0.0, 1.0, low_inclusive=False)
-        _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
-        layers = self.block_layers
-        if (
-            isinstance(layers, (str, bytes))
-            or not hasattr(layers, "__len__")
-            or len(layers) == 0
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
-                       for n in layers)
-        ):
-            raise ValueError(
-                "block_layers must be a non-empty sequence of positive integers (layers per "
-                f"dense block), e.g. (4, 4, 4); got {layers!r}."
-            )
+    _parameter_constraints = {
+        "stem_units": [None, Int(1)],
+        "growth_rate": Int(1),
+        "block_layers": IntSequence("layers per dense block", "(4, 4, 4)"),
+        "bottleneck": Bool(),
+        "compression": Real(0.0, 1.0, low_inclusive=False),
+        "dropout": Real(0.0, 1.0, high_inclusive=False),
+        "input_batchnorm": Bool(),
+    }
 
     def _build_body(self, x):
         L = keras.layers

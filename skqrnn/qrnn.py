@@ -9,12 +9,12 @@ chunks (``timesteps``). Everything an estimator needs beyond its network
 """
 
 import math
-import numbers
 
 import keras
 import numpy as np
 
-from .base import BN_MOMENTUM, KerasClassifierBase, _check_int, _check_real
+from ._params import Bool, Check, Int, IntSequence, Options, Real
+from .base import BN_MOMENTUM, KerasClassifierBase
 from .layers import QRNN, Dequantize
 from .layers.readout import AttentionPooling, FrameMask, TemporalReadout
 from .preprocessing import padding_value
@@ -58,23 +58,19 @@ class _SequenceClassifier(KerasClassifierBase):
 
     _input_ndim = (2, 3)
 
-    # ------------------------------------------------------------ parameters
-    def _check_params(self):
-        super()._check_params()
-        _check_int(self, "window", 1)
-        _check_int(self, "timesteps", 1)
-        _check_int(self, "max_frames", 1)
-        _check_real(self, "zoneout", 0.0, 1.0, high_inclusive=False)
-        _check_real(self, "dropout", 0.0, 1.0, high_inclusive=False)
-        for name, allowed in (("pooling", _POOLINGS), ("readout", _READOUTS),
-                              ("scan", _SCANS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"{name} must be one of {allowed}; got {getattr(self, name)!r}."
-                )
-        if not isinstance(self.input_batchnorm, (bool, np.bool_)):
-            raise ValueError(f"input_batchnorm must be True or False; got "
-                             f"{self.input_batchnorm!r}.")
+    _saved_private_attributes = ("_fit_ndim",)
+
+    _parameter_constraints = {
+        "window": Int(1),
+        "timesteps": Int(1),
+        "max_frames": Int(1),
+        "zoneout": Real(0.0, 1.0, high_inclusive=False),
+        "dropout": Real(0.0, 1.0, high_inclusive=False),
+        "pooling": Options(*_POOLINGS),
+        "readout": Options(*_READOUTS),
+        "scan": Options(*_SCANS),
+        "input_batchnorm": Bool(),
+    }
 
     # ------------------------------------------------------------ validation
     def _validate_X(self, X, *, reset):
@@ -394,7 +390,7 @@ class QRNNClassifier(_SequenceClassifier):
         validation_split=0.0,
         early_stopping=False,
         patience=5,
-        monitor="val_loss",
+        monitor="auto",
         restore_best_weights=True,
         callbacks=None,
         class_weight=None,
@@ -402,6 +398,8 @@ class QRNNClassifier(_SequenceClassifier):
         top_k=None,
         verbose=0,
         random_state=None,
+        checkpoint=None,
+        checkpoint_every=1,
         warm_start=False,
         distribution=None,
     ):
@@ -421,6 +419,8 @@ class QRNNClassifier(_SequenceClassifier):
             top_k=top_k,
             verbose=verbose,
             random_state=random_state,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
         )
@@ -438,16 +438,14 @@ class QRNNClassifier(_SequenceClassifier):
         self.readout_batchnorm = readout_batchnorm
         self.scan = scan
 
-    def _check_params(self):
-        super()._check_params()
-        _check_int(self, "units", 1)
-        if not (isinstance(self.readout_batchnorm, (bool, np.bool_))
-                or (isinstance(self.readout_batchnorm, str) and self.readout_batchnorm == "auto")):
-            raise ValueError('readout_batchnorm must be True, False or "auto"; got '
-                             f"{self.readout_batchnorm!r}.")
-        _check_int(self, "n_layers", 1)
-        if not isinstance(self.bidirectional, (bool, np.bool_)):
-            raise ValueError(f"bidirectional must be True or False; got {self.bidirectional!r}.")
+    _parameter_constraints = {
+        "units": Int(1),
+        "n_layers": Int(1),
+        "bidirectional": Bool(),
+        "readout_batchnorm": Check(
+            lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and v == "auto"),
+            'True, False or "auto"'),
+    }
 
     def _build_body(self, x):
         x, mask = x
@@ -580,7 +578,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         validation_split=0.0,
         early_stopping=False,
         patience=5,
-        monitor="val_loss",
+        monitor="auto",
         restore_best_weights=True,
         callbacks=None,
         class_weight=None,
@@ -588,6 +586,8 @@ class DCQRNNClassifier(_SequenceClassifier):
         top_k=None,
         verbose=0,
         random_state=None,
+        checkpoint=None,
+        checkpoint_every=1,
         warm_start=False,
         distribution=None,
     ):
@@ -607,6 +607,8 @@ class DCQRNNClassifier(_SequenceClassifier):
             top_k=top_k,
             verbose=verbose,
             random_state=random_state,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
         )
@@ -623,22 +625,11 @@ class DCQRNNClassifier(_SequenceClassifier):
         self.input_batchnorm = input_batchnorm
         self.scan = scan
 
-    def _check_params(self):
-        super()._check_params()
-        _check_int(self, "growth_rate", 1)
-        _check_real(self, "compression", 0.0, 1.0, low_inclusive=False)
-        layers = self.block_layers
-        if (
-            isinstance(layers, (str, bytes))
-            or not hasattr(layers, "__len__")
-            or len(layers) == 0
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
-                       for n in layers)
-        ):
-            raise ValueError(
-                "block_layers must be a non-empty sequence of positive integers (QRNN "
-                f"layers per block), e.g. (2, 2); got {layers!r}."
-            )
+    _parameter_constraints = {
+        "growth_rate": Int(1),
+        "block_layers": IntSequence("QRNN layers per block", "(2, 2)"),
+        "compression": Real(0.0, 1.0, low_inclusive=False),
+    }
 
     def _build_body(self, x):
         x, mask = x

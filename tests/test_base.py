@@ -21,7 +21,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 
+import skqrnn._targets
 import skqrnn.base as base
+from skqrnn._data import ArrayBatches
 from skqrnn.base import KerasClassifierBase, load_model
 from skqrnn.layers import Dequantize
 from skqrnn.metrics import global_average_precision
@@ -162,15 +164,15 @@ def test_list_of_lists_and_sparse_targets(ml_data):
 def test_large_sparse_targets_are_densified_batch_by_batch(ml_data, monkeypatch):
     X, Y = ml_data
     seen = []
-    original = base._DensifyingBatches.__getitem__
+    original = ArrayBatches.__getitem__
 
     def spy(self, i):
         batch = original(self, i)
         seen.append(batch[1].shape)
         return batch
 
-    monkeypatch.setattr(base, "_DENSE_TARGET_MAX_BYTES", 0)
-    monkeypatch.setattr(base._DensifyingBatches, "__getitem__", spy)
+    monkeypatch.setattr(skqrnn._targets, "DENSE_TARGET_MAX_BYTES", 0)
+    monkeypatch.setattr(ArrayBatches, "__getitem__", spy)
     Ys = sp.csr_matrix(Y)
     est = TinyNet(epochs=15, validation_split=0.25).fit(X, Ys, sample_weight=np.ones(len(X)))
     assert seen and max(s[0] for s in seen) <= est.batch_size and {s[1] for s in seen} == {4}

@@ -26,7 +26,7 @@ def trained(tmp_path_factory):
     model = d / "model.keras"
     rc = main(["train", "--model", "densenet", "--train", str(Path(shards[0]).parent /
                                                                 "validate000[01].tfrecord"),
-               "--epochs", "2", "--chunk-size", "256", "--quiet", "--out", str(model)] + SMALL)
+               "--epochs", "2", "--quiet", "--out", str(model)] + SMALL)
     assert rc == 0
     return d, model, shards
 
@@ -96,7 +96,6 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     from skqrnn.base import load_model
 
     load_model(tmp_path / "first.keras").save(str(ckpt))
-    (tmp_path / "ck.keras.json").write_text(json.dumps({"epochs_done": 1, "model": "densenet"}))
     capsys.readouterr()
     assert main(["train", "--model", "densenet", "--train", shard, "--epochs", "2",
                  "--checkpoint", str(ckpt), "--resume", "--quiet", "--out", str(out)]
@@ -158,7 +157,7 @@ TINY = ["--param", "stem_units=8", "--param", "growth_rate=4", "--param", "block
 
 
 def test_train_never_replaces_or_deletes_an_existing_checkpoint(tmp_path, capsys):
-    """The checkpoint and its state file are outputs: an existing one is refused."""
+    """The checkpoint is an output: an existing one is refused."""
     shard = sample_paths()[0]
     train = ["train", "--model", "densenet", "--train", shard, "--quiet"] + TINY
     mine = tmp_path / "mine.keras"
@@ -170,12 +169,6 @@ def test_train_never_replaces_or_deletes_an_existing_checkpoint(tmp_path, capsys
     default.write_bytes(b"another run's checkpoint")
     msg = _error(capsys, train + ["--out", str(tmp_path / "m2.keras")])
     assert str(default) in msg and "--overwrite" in msg
-    state = tmp_path / "other.keras.json"
-    state.write_text("{}")
-    for resume in ([], ["--resume"]):
-        msg = _error(capsys, train + resume + ["--checkpoint", str(tmp_path / "other.keras"),
-                                                "--out", str(tmp_path / "m3.keras")])
-        assert str(state) in msg and "--overwrite" in msg
     # --resume reads the checkpoint, and writes nothing if it is not one.
     msg = _error(capsys, train + ["--resume", "--checkpoint", str(mine),
                                   "--out", str(tmp_path / "m4.keras")])
@@ -183,14 +176,9 @@ def test_train_never_replaces_or_deletes_an_existing_checkpoint(tmp_path, capsys
     # The checkpoint (or its state file) cannot be --out itself, even with --overwrite.
     msg = _error(capsys, train + ["--checkpoint", str(mine), "--overwrite", "--out", str(mine)])
     assert "--checkpoint" in msg and "same file" in msg
-    msg = _error(capsys, train + ["--checkpoint", str(tmp_path / "c.keras"), "--overwrite",
-                                  "--out", str(tmp_path / "c.keras.json")])
-    assert "state file" in msg and "same file" in msg
     assert mine.read_bytes() == b"the user's own file"
     assert default.read_bytes() == b"another run's checkpoint"
-    assert state.read_text() == "{}"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "m2.keras.ckpt.keras", "mine.keras", "other.keras.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m2.keras.ckpt.keras", "mine.keras"]
 
 
 def test_train_overwrite_replaces_the_checkpoint_then_removes_it(tmp_path):
@@ -208,20 +196,12 @@ def test_resume_with_no_epoch_left_keeps_the_checkpoint_it_was_given(trained, tm
     _, model, shards = trained
     ckpt = tmp_path / "ck.keras"
     ckpt.write_bytes(model.read_bytes())
-    state = tmp_path / "ck.keras.json"
-    state.write_text(json.dumps({"epochs_done": 2, "model": "densenet"}))
     out = tmp_path / "m.keras"
     resume = ["train", "--model", "densenet", "--train", shards[0], "--epochs", "2",
-              "--checkpoint", str(ckpt), "--resume", "--quiet", "--out", str(out)]
-    # Without its state file the checkpoint cannot be resumed: no guessing.
-    state.rename(tmp_path / "aside")
-    msg = _error(capsys, resume)
-    assert "state file" in msg and str(state) in msg
-    (tmp_path / "aside").rename(state)
+              "--checkpoint", str(ckpt), "--resume", "--quiet", "--out", str(out)] + SMALL
     assert main(resume) == 0
     assert out.exists()
-    assert ckpt.read_bytes() == model.read_bytes() and json.loads(state.read_text()) == {
-        "epochs_done": 2, "model": "densenet"}
+    assert ckpt.read_bytes() == model.read_bytes()
 
 
 def test_predict_output_has_the_permissions_open_would_give(trained, tmp_path):
@@ -259,7 +239,7 @@ def test_counts_below_one_are_refused_naming_the_flag(trained, tmp_path, capsys)
     _, model, shards = trained
     train = ["train", "--model", "densenet", "--train", shards[0], "--quiet",
              "--out", str(tmp_path / "m.keras")]
-    for flag in ("--epochs", "--chunk-size"):
+    for flag in ("--epochs", "--max-frames"):
         msg = _error(capsys, train + [flag, "0"])
         assert f"{flag} must be an integer >= 1; got 0" in msg
     msg = _error(capsys, ["evaluate", "--model", str(model), "--data", shards[0],
@@ -334,3 +314,110 @@ def test_demo_runs_end_to_end_and_keeps_existing_results(tmp_path, capsys):
     assert main(["demo", "--fast", "--quiet", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (out / "results.json").read_bytes() == before
+
+
+# ------------------------------------------------- training through the estimator
+def test_train_with_valid_stops_early_and_keeps_the_best_model(tmp_path, capsys):
+    """``train --valid`` is the estimator's fit: validation GAP each epoch, early
+    stopping on it, the best epoch's weights in --out, and a per-epoch CSV log."""
+    from skqrnn.base import load_model
+
+    shards = sample_paths()
+    out, logs = tmp_path / "m.keras", tmp_path / "logs"
+    # A wide network without dropout on 300 videos: it overfits within a few
+    # epochs, so validation GAP peaks and then falls.
+    assert main(["train", "--model", "densenet", "--train", shards[0], "--valid", shards[1],
+                 "--epochs", "15", "--param", "early_stopping=True", "--param", "patience=2",
+                 "--param", "stem_units=512", "--param", "growth_rate=64",
+                 "--param", "dropout=0.0", "--param", "batch_size=32",
+                 "--param", "learning_rate=0.003", "--log-dir", str(logs), "--quiet",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    est = load_model(out)
+    gaps = est.history_["val_gap"]
+    assert 3 <= len(gaps) < 15  # stopped early, patience 2
+    best = int(np.argmax(gaps))
+    assert len(gaps) == best + 3
+    # The model written is the best epoch's: its GAP on the validation shard.
+    data = load_yt8m(shards[1])
+    from skqrnn.metrics import global_average_precision
+
+    assert global_average_precision(data.y, est.predict_proba(data.X)) == pytest.approx(
+        gaps[best], abs=1e-4)
+    assert "validation GAP@20" in printed and "best validation GAP@20" in printed
+    with open(logs / "training.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(gaps) and "val_gap" in rows[0]
+    assert est.checkpoint is None and est.callbacks is None  # the run's, not the model's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "m.keras"]
+
+
+def test_inputs_and_outputs_are_checked_before_training(tmp_path, capsys, monkeypatch):
+    """A typo in --valid or an unwritable --out is reported before epoch 1."""
+    import skqrnn._files
+    from skqrnn import DenseNetClassifier
+
+    fits = []
+    monkeypatch.setattr(DenseNetClassifier, "fit", lambda self, *a, **k: fits.append(1))
+    shard = sample_paths()[0]
+    train = ["train", "--model", "densenet", "--train", shard, "--quiet"] + TINY
+    msg = _error(capsys, train + ["--valid", str(tmp_path / "typo*.tfrecord"),
+                                  "--out", str(tmp_path / "m.keras")])
+    assert "--valid" in msg and "matches no file" in msg
+    msg = _error(capsys, train + ["--out", str(tmp_path / "no-such-dir" / "m.keras")])
+    assert "does not exist" in msg
+
+    def refuse(path, suffix):
+        raise PermissionError(13, "Permission denied", os.path.dirname(path))
+
+    monkeypatch.setattr(skqrnn._files, "_new_file_beside", refuse)
+    msg = _error(capsys, train + ["--out", str(tmp_path / "m.keras")])
+    assert "not writable" in msg and str(tmp_path) in msg
+    assert fits == [] and list(tmp_path.iterdir()) == []
+
+
+def test_os_errors_and_damaged_models_are_one_line(trained, tmp_path, capsys, monkeypatch):
+    _, model, shards = trained
+    # One flipped byte in the middle of a model file.
+    bad = tmp_path / "bad.keras"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    msg = _error(capsys, ["evaluate", "--model", str(bad), "--data", shards[-1]])
+    assert str(bad) in msg
+    # A full disk while writing the submission: one line, no file left behind.
+    import skqrnn.submission
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "s.csv"))
+
+    monkeypatch.setattr(skqrnn.submission, "write_submission", full)
+    msg = _error(capsys, ["predict", "--model", str(model), "--data", shards[-1],
+                          "--out", str(tmp_path / "s.csv")])
+    assert "No space left on device" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.keras"]
+
+
+def test_ctrl_c_exits_130(trained, capsys, monkeypatch):
+    import skqrnn.cli
+
+    _, model, shards = trained
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skqrnn.cli, "_evaluate_stream", interrupt)
+    assert main(["evaluate", "--model", str(model), "--data", shards[-1]]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_resume_refuses_parameters_that_differ_from_the_checkpoint(trained, tmp_path, capsys):
+    _, model, shards = trained
+    ckpt = tmp_path / "ck.keras"
+    ckpt.write_bytes(model.read_bytes())
+    msg = _error(capsys, ["train", "--model", "densenet", "--train", shards[0], "--epochs", "3",
+                          "--checkpoint", str(ckpt), "--resume", "--out",
+                          str(tmp_path / "m.keras")] + SMALL[:-4]
+                 + ["--param", "batch_size=64", "--param", "dropout=0.3"])
+    assert "batch_size=64" in msg and "dropout=0.3" in msg and "checkpoint" in msg
+    assert ckpt.read_bytes() == model.read_bytes()

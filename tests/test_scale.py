@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import skqrnn  # noqa: F401  (picks the Keras backend before Keras is imported)
 import keras  # noqa: E402
 from skqrnn import DenseNetClassifier
-from skqrnn._streaming import is_stream
+from skqrnn._data import is_stream
 from skqrnn.datasets import make_yt8m
 from skqrnn.io import dequantize, iter_yt8m, load_yt8m, quantize, write_yt8m
 from skqrnn.metrics import global_average_precision
