@@ -80,7 +80,8 @@ def save_estimator(est, path):
 
     meta = {"format": METADATA_FORMAT, "class": _class_path(type(est)), "params": params,
             "fitted": fitted, "skqrnn_version": __version__,
-            "keras_version": keras.__version__}
+            "keras_version": keras.__version__,
+            "seed_states": [np.asarray(v).tolist() for v in _seed_states(est.model_)]}
     # Keras writes the archive itself, so it gets a name that does not exist
     # yet (some versions refuse to replace a file); the old file at ``path``
     # is replaced only once the new one is complete and on disk.
@@ -193,7 +194,28 @@ def load_estimator(cls, meta, path):
     except Exception as exc:  # a damaged archive fails anywhere inside Keras
         raise ValueError(f"{path}: the network in this archive cannot be read "
                          f"({type(exc).__name__}: {exc}); the file is damaged.") from None
+    _restore_seed_states(estimator.model_, meta.get("seed_states"))
     return estimator
+
+
+def _seed_states(model):
+    """The states of the network's random generators (dropout masks, zoneout).
+
+    Keras saves weights and the optimizer's state but not these, so a fit
+    continued from a saved estimator (a checkpoint) would draw other dropout
+    masks than the uninterrupted fit; they are stored with the estimator.
+    """
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _restore_seed_states(model, states):
+    variables = _seed_states(model)
+    if not isinstance(states, list) or len(states) != len(variables):
+        return  # written by an older version, or not ours: fresh generators
+    for variable, state in zip(variables, states):
+        value = np.asarray(state, dtype=variable.dtype)
+        if value.shape == tuple(variable.shape):
+            variable.assign(value)
 
 
 def load_model(path):

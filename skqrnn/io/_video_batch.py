@@ -271,6 +271,19 @@ def decode_labels(a, starts, ends, n_classes):
     return values, counts, ok
 
 
+#: The record-by-record decoder of ``_yt8m`` (decode, its problem exception,
+#: its error builder), for records outside the canonical layout. ``_yt8m``
+#: imports this module and registers them, so this module imports nothing
+#: of ``_yt8m`` (no import cycle).
+_RECORD_DECODER = None
+
+
+def register_record_decoder(decode, problem, record_error):
+    """Called once by ``skqrnn.io._yt8m`` when it is imported."""
+    global _RECORD_DECODER
+    _RECORD_DECODER = (decode, problem, record_error)
+
+
 def decode_records(buf, ds, dl, spec, out, where):
     """Decode the records at data offsets ``ds`` (lengths ``dl``) of ``buf`` into ``out`` rows.
 
@@ -281,7 +294,8 @@ def decode_records(buf, ds, dl, spec, out, where):
     dropped bad records (their rows in ``out`` are garbage).
     """
     from ._protobuf import DecodeError
-    from ._yt8m import _decode_video, _Problem, _record_error  # circular at import time
+
+    _decode_video, _Problem, _record_error = _RECORD_DECODER
 
     n = ds.shape[0]
     a = np.frombuffer(buf, _U8)

@@ -39,7 +39,7 @@ from ._protobuf import (
     scan_example,
     scan_sequence_example,
 )
-from ._video_batch import _join_ids, load_video_files, read_video_file
+from ._video_batch import _join_ids, load_video_files, read_video_file, register_record_decoder
 from ._tfrecord import (
     MAX_RECORD_BYTES,
     _check_compression,
@@ -1311,3 +1311,6 @@ def write_yt8m(
     if "://" not in os.fspath(path):
         os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)
     return write_records(path, records, compression=compression)
+
+
+register_record_decoder(_decode_video, _Problem, _record_error)
