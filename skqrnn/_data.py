@@ -103,9 +103,20 @@ class Batches(keras.utils.PyDataset):
     def __init__(self):
         super().__init__(workers=1, use_multiprocessing=False, max_queue_size=10)
         self.epoch = 0
+        self._served = 0  # batches of the current pass handed out so far
 
     def on_epoch_end(self):
+        # Keras reads batch 0 to build the network, then resets its iterator
+        # (which calls this) before the first epoch: that is not an epoch, and
+        # the pass it began is the first epoch's.
+        if self._served <= 1 and len(self) > 1:
+            return
+        self._served = 0
         self.epoch += 1
+        self._new_epoch()
+
+    def _new_epoch(self):
+        """Start the next epoch's pass (reshuffle, reset read-ahead)."""
 
     def close(self):
         """Stop background work; the source may be iterated again afterwards."""
@@ -141,6 +152,7 @@ class ArrayBatches(Batches):
         return math.ceil(self.n / self.batch_size)
 
     def __getitem__(self, i):
+        self._served = max(self._served, i + 1)
         lo, hi = i * self.batch_size, min((i + 1) * self.batch_size, self.n)
         if self._order is None:
             idx = slice(lo, hi)
@@ -150,8 +162,7 @@ class ArrayBatches(Batches):
         batch = (self.X[idx], Y.toarray() if sp.issparse(Y) else Y)
         return batch if self.weights is None else batch + (self.weights[idx],)
 
-    def on_epoch_end(self):
-        super().on_epoch_end()
+    def _new_epoch(self):
         self._set_order()
 
     def prior(self):
@@ -263,6 +274,7 @@ class StreamBatches(Batches):
         batch = self._take(i)
         self._batch0 = batch if i == 0 else _END
         self._next = i + 1
+        self._served = max(self._served, self._next)
         if self._next == len(self):
             self.close()
         return batch
@@ -277,8 +289,7 @@ class StreamBatches(Batches):
         if self.source.indexed:
             self.source.data.on_epoch_begin()
 
-    def on_epoch_end(self):
-        super().on_epoch_end()
+    def _new_epoch(self):
         self._next, self._batch0 = 0, _END  # the next epoch is a new pass
         if self.source.indexed:
             self.source.data.on_epoch_end()
