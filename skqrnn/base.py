@@ -236,9 +236,12 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
        float input tensor (after dequantization for uint8 data); it returns
        the features the output layer reads. The base appends
        ``Dense(n_outputs_)`` and a sigmoid or softmax computed in float32,
-       wraps everything in a ``keras.Model`` and compiles it. Hyperparameter
-       checks go in ``_check_params(self)`` (call ``super()._check_params()``),
-       which runs at the start of every fit.
+       wraps everything in a ``keras.Model`` and compiles it;
+    3. declares what its own hyperparameters accept in a class attribute
+       ``_parameter_constraints`` (see :mod:`skqrnn._params`; merged with
+       the tables of its bases and checked once at the start of every fit).
+       Checks that relate several parameters go in ``_check_params(self)``
+       (call ``super()._check_params()``).
 
     Optional hooks and class attributes:
 
@@ -263,8 +266,13 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
       class frequencies), so that thousands of rare labels do not cost the
       first epochs.
 
+    - ``get_dataset(self, X, y, ...) -> skqrnn._data.Batches``: how any
+      training input becomes the batches the one training loop reads.
+
     Fitted attributes a subclass adds must end with ``_`` and hold JSON-able
-    values or NumPy arrays so that :meth:`save` can store them.
+    values or NumPy arrays so that :meth:`save` can store them (private
+    fitted state is listed in ``_saved_private_attributes``; ``load``
+    refuses any other name a file sets).
 
     **Backend state.** Fitting does not call ``keras.backend.clear_session()``,
     which would also reset a user's global dtype policy or distribution;
