@@ -9,7 +9,13 @@ scikit-learn's rule, which skqrnn follows:
   output, more give a softmax; ``predict`` returns the original labels;
 - a sequence of label sequences (``[[3, 4], [0]]``) is refused with a
   pointer to :class:`sklearn.preprocessing.MultiLabelBinarizer`, which
-  turns it into an indicator matrix.
+  turns it into an indicator matrix;
+- with the estimator's ``soft_targets=True`` (an explicit opt-in, so that a
+  float indicator matrix with a stray 0.3 is never misread), a 2-D ``y``
+  may hold target probabilities in [0, 1] (e.g. a teacher's
+  ``predict_proba``): the binary cross-entropy is taken against them, and
+  ``classes_`` is ``arange(n_labels)``. Without the opt-in such a matrix is
+  refused with an error that names ``soft_targets``.
 
 The learned encoding is kept on the estimator (``classes_``, ``n_outputs_``
 and private ``_target_type``, ``_y_sparse``, ``_y_dtype``) so that it is
@@ -25,7 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d
 
 __all__ = ["MULTILABEL", "encode_targets", "combine_weights", "decode_predictions",
-           "check_indicator"]
+           "check_indicator", "target_type_of"]
 
 MULTILABEL = "multilabel-indicator"
 
@@ -73,6 +79,9 @@ def encode_targets(est, y, *, reset, classes=None):
                              "one column per label.")
         if y.dtype.kind in "fc":
             assert_all_finite(y, input_name="y")
+    if getattr(est, "soft_targets", False):
+        return _encode_soft(est, y, reset=reset, classes=classes), None
+    _refuse_unrequested_soft(est, y)
     check_classification_targets(y)
     target_type = type_of_target(y, input_name="y")
     if target_type not in (MULTILABEL, "binary", "multiclass"):
@@ -91,8 +100,69 @@ def encode_targets(est, y, *, reset, classes=None):
     return _encode_labels(est, y, reset=reset, classes=classes)
 
 
-def _encode_indicator(est, y, *, reset, classes):
-    check_indicator(y)
+def target_type_of(est, y):
+    """``type_of_target(y)``, with a soft-target matrix read as multi-label when
+    the estimator opted in (``soft_targets=True``)."""
+    target_type = type_of_target(y, input_name="y")
+    if getattr(est, "soft_targets", False) and target_type == "continuous-multioutput":
+        return MULTILABEL
+    return target_type
+
+
+def _refuse_unrequested_soft(est, y):
+    """A 2-D float y with values strictly between 0 and 1 looks like target
+    probabilities: say how to train on them instead of "Unknown label type"."""
+    if getattr(y, "ndim", 0) != 2 or y.dtype.kind != "f":
+        return
+    values = y.data if sp.issparse(y) else y
+    if values.size == 0 or values.min() < 0 or values.max() > 1:
+        return
+    fractional = (values != 0) & (values != 1)
+    if not fractional.any():
+        return
+    if sp.issparse(y):
+        first = np.flatnonzero(fractional)[0]
+        row = int(np.searchsorted(y.indptr, first, side="right") - 1)
+        col, value = int(y.indices[first]), values[first].item()
+    else:
+        row, col = (int(i) for i in np.argwhere(fractional)[0])
+        value = values[row, col].item()
+    raise ValueError(
+        f"y holds values between 0 and 1 (e.g. {value!r} at row {row}, column {col}): "
+        "target probabilities, not a 0/1 indicator matrix. To train on soft targets (a "
+        f"teacher's predict_proba), set soft_targets=True on the {type(est).__name__}; "
+        "otherwise map y to 0/1 first (e.g. (y >= 0.5).astype(int))."
+    )
+
+
+def _encode_soft(est, y, *, reset, classes):
+    """``soft_targets=True``: a 2-D matrix of target probabilities in [0, 1]."""
+    name = type(est).__name__
+    if getattr(y, "ndim", 0) != 2:
+        raise ValueError(
+            f"{name} has soft_targets=True, which takes y as a 2-D (n_samples, n_labels) "
+            f"matrix of target probabilities in [0, 1]; got y of shape {np.shape(y)}. Set "
+            "soft_targets=False for 1-D class labels."
+        )
+    values = y.data if sp.issparse(y) else y
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: soft targets must be numbers in [0, 1]; got y of dtype "
+                         f"{values.dtype}.")
+    if values.size and (values.min() < 0 or values.max() > 1):
+        bad = values[(values < 0) | (values > 1)]
+        raise ValueError(f"{name}: soft targets must be probabilities in [0, 1]; y holds "
+                         f"{np.unique(bad)[:5].tolist()}.")
+    if not reset and est._target_type != MULTILABEL:
+        raise ValueError(f"{name} was fitted on 1-D targets and cannot continue training "
+                         "on a matrix of soft targets.")
+    if reset:
+        est._target_type = MULTILABEL
+    return _encode_indicator(est, y, reset=reset, classes=classes, soft=True)
+
+
+def _encode_indicator(est, y, *, reset, classes, soft=False):
+    if not soft:
+        check_indicator(y)
     n_labels = y.shape[1]
     if reset:
         if classes is not None and not np.array_equal(np.asarray(classes), np.arange(n_labels)):
@@ -183,7 +253,15 @@ def decode_predictions(est, proba):
 
 
 def one_hot(Y, proba):
-    """GAP inputs for encoded targets: 1-D targets become one-hot in ``classes_`` order."""
+    """GAP inputs for encoded targets: 1-D targets become one-hot in ``classes_`` order.
+
+    Soft targets (``soft_targets=True`` and a validation split of them) are
+    scored against their rounding, ``Y >= 0.5``: for distillation targets
+    ``alpha * hard + (1 - alpha) * teacher`` with ``alpha >= 0.5`` that is
+    exactly the hard labels. Hard validation labels are scored as they are.
+    """
+    if Y.dtype.kind == "f" and np.any((Y != 0) & (Y != 1)):
+        Y = (Y >= 0.5).astype(np.float32)
     if Y.ndim == 2 and Y.shape[1] > 1:
         return Y, proba
     codes = Y.ravel().astype(np.intp)

@@ -26,7 +26,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_array
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from . import _persistence
@@ -37,7 +36,8 @@ from ._distribution import batch_shards, distribution_scope
 from ._params import Bool, Check, Int, Options, Real, check_params
 from ._persistence import load_model
 from ._seeding import int_seed, seeded
-from ._targets import MULTILABEL, combine_weights, decode_predictions, encode_targets
+from ._targets import MULTILABEL, combine_weights, decode_predictions, encode_targets, \
+    target_type_of
 from .layers import Dequantize
 
 __all__ = ["KerasClassifierBase", "load_model", "BN_MOMENTUM"]
@@ -202,6 +202,17 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         the duration of ``fit``/``predict_proba`` only. ``batch_size`` must
         be a multiple of the number of devices. See ``skqrnn._distribution``
         for multi-process set-up and the TensorFlow path.
+    soft_targets : bool, default=False
+        When True, a 2-D ``y`` may hold target probabilities in [0, 1]
+        (e.g. a teacher's ``predict_proba``, see
+        :class:`skqrnn.ensemble.DistilledClassifier`), and the binary
+        cross-entropy is taken against them; ``classes_`` is
+        ``arange(n_labels)`` and the output layer starts at the mean soft
+        target of each label. Validation GAP is measured against
+        ``validation_data``'s labels when they are 0/1, and against soft
+        targets rounded at 0.5 otherwise. False (an explicit opt-in, so a
+        float indicator matrix with a stray 0.3 is never misread): such a
+        ``y`` is refused with an error naming this parameter.
 
     Attributes
     ----------
@@ -315,6 +326,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         "checkpoint_every": Check(_is_interval, "an integer >= 1 (epochs) or a duration "
                                                 "such as '30s', '15min' or '2h'"),
         "warm_start": Bool(),
+        "soft_targets": Bool(),
     }
 
     def __init__(
@@ -339,6 +351,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         checkpoint_every=1,
         warm_start=False,
         distribution=None,
+        soft_targets=False,
     ):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -359,6 +372,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
         self.distribution = distribution
+        self.soft_targets = soft_targets
 
     # ------------------------------------------------------------------ tags
     @classmethod
@@ -672,7 +686,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         first = source.first()
         if reset and classes is None and what == "X" and partial:
             yb = _unpack(first, 0, what)[1]
-            if yb is None or type_of_target(yb, input_name="y") != MULTILABEL:
+            if yb is None or target_type_of(self, yb) != MULTILABEL:
                 raise ValueError(
                     "classes must be passed at the first call to partial_fit for 1-D targets "
                     "(all labels, since one batch may miss some)."
@@ -709,7 +723,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         name = type(self).__name__
         if incremental and reset and classes is None and not is_stream(X) \
                 and not is_shard_paths(X) and not isinstance(X, Batches):
-            y_type = type_of_target(y, input_name="y") if y is not None else None
+            y_type = target_type_of(self, y) if y is not None else None
             if y_type != MULTILABEL:
                 raise ValueError(
                     "classes must be passed at the first call to partial_fit for 1-D "

@@ -51,7 +51,8 @@ class LogisticClassifier(KerasClassifierBase):
                  optimizer="adam", validation_split=0.0, early_stopping=False, patience=5,
                  monitor="auto", restore_best_weights=True, callbacks=None,
                  class_weight=None, threshold=0.5, top_k=None, verbose=0, random_state=None,
-                 checkpoint=None, checkpoint_every=1, warm_start=False, distribution=None):
+                 checkpoint=None, checkpoint_every=1, warm_start=False, distribution=None,
+                 soft_targets=False):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             optimizer=optimizer, validation_split=validation_split,
@@ -60,6 +61,7 @@ class LogisticClassifier(KerasClassifierBase):
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
             random_state=random_state, checkpoint=checkpoint,
             checkpoint_every=checkpoint_every, warm_start=warm_start, distribution=distribution,
+            soft_targets=soft_targets,
         )
         self.l2 = l2
 
@@ -113,7 +115,7 @@ class MLPBaselineClassifier(KerasClassifierBase):
                  restore_best_weights=True, callbacks=None, class_weight=None, threshold=0.5,
                  top_k=None, verbose=0, random_state=None, checkpoint=None,
                  checkpoint_every=1, warm_start=False,
-                 distribution=None):
+                 distribution=None, soft_targets=False):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             optimizer=optimizer, validation_split=validation_split,
@@ -122,6 +124,7 @@ class MLPBaselineClassifier(KerasClassifierBase):
             class_weight=class_weight, threshold=threshold, top_k=top_k, verbose=verbose,
             random_state=random_state, checkpoint=checkpoint,
             checkpoint_every=checkpoint_every, warm_start=warm_start, distribution=distribution,
+            soft_targets=soft_targets,
         )
         self.hidden_units = hidden_units
         self.dropout = dropout

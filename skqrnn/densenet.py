@@ -88,6 +88,10 @@ class DenseNetClassifier(KerasClassifierBase):
     distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
         Train and predict across several devices (see
         :class:`~skqrnn.base.KerasClassifierBase`).
+    soft_targets : bool, default=False
+        Accept a 2-D ``y`` of target probabilities in [0, 1] (e.g. a
+        teacher's ``predict_proba``) and train against them (see
+        :class:`~skqrnn.base.KerasClassifierBase`).
 
     Attributes
     ----------
@@ -179,6 +183,7 @@ class DenseNetClassifier(KerasClassifierBase):
         checkpoint_every=1,
         warm_start=False,
         distribution=None,
+        soft_targets=False,
     ):
         super().__init__(
             epochs=epochs,
@@ -200,6 +205,7 @@ class DenseNetClassifier(KerasClassifierBase):
             checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
+            soft_targets=soft_targets,
         )
         self.stem_units = stem_units
         self.growth_rate = growth_rate

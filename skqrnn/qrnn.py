@@ -228,6 +228,10 @@ _SHARED_PARAMS_DOC = """
     distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
         Train and predict across several devices (see
         :class:`~skqrnn.base.KerasClassifierBase`).
+    soft_targets : bool, default=False
+        Accept a 2-D ``y`` of target probabilities in [0, 1] (e.g. a
+        teacher's ``predict_proba``) and train against them (see
+        :class:`~skqrnn.base.KerasClassifierBase`).
 
     Attributes
     ----------
@@ -402,6 +406,7 @@ class QRNNClassifier(_SequenceClassifier):
         checkpoint_every=1,
         warm_start=False,
         distribution=None,
+        soft_targets=False,
     ):
         super().__init__(
             epochs=epochs,
@@ -423,6 +428,7 @@ class QRNNClassifier(_SequenceClassifier):
             checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
+            soft_targets=soft_targets,
         )
         self.units = units
         self.n_layers = n_layers
@@ -590,6 +596,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         checkpoint_every=1,
         warm_start=False,
         distribution=None,
+        soft_targets=False,
     ):
         super().__init__(
             epochs=epochs,
@@ -611,6 +618,7 @@ class DCQRNNClassifier(_SequenceClassifier):
             checkpoint_every=checkpoint_every,
             warm_start=warm_start,
             distribution=distribution,
+            soft_targets=soft_targets,
         )
         self.growth_rate = growth_rate
         self.block_layers = block_layers
