@@ -18,6 +18,8 @@ _LAZY = {
     "DenseNetClassifier": "skqrnn.densenet",
     "QRNNClassifier": "skqrnn.qrnn",
     "DCQRNNClassifier": "skqrnn.qrnn",
+    "AveragingClassifier": "skqrnn.ensemble",
+    "DistilledClassifier": "skqrnn.ensemble",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

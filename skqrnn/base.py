@@ -205,7 +205,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     soft_targets : bool, default=False
         When True, a 2-D ``y`` may hold target probabilities in [0, 1]
         (e.g. a teacher's ``predict_proba``, see
-        :class:`skqrnn.ensemble.DistilledClassifier`), and the binary
+        :class:`skqrnn.DistilledClassifier`), and the binary
         cross-entropy is taken against them; ``classes_`` is
         ``arange(n_labels)`` and the output layer starts at the mean soft
         target of each label. Validation GAP is measured against
