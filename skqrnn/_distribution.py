@@ -30,8 +30,9 @@ Batches are split evenly over the devices of the batch axis, so
 needs the last, partial batch of the training and validation data to be a
 multiple (``n_samples % batch_size``), which is checked before training.
 Streamed batches that are not a multiple are cut to the largest one (see
-``skqrnn._streaming``). Predictions pad the last batch to ``batch_size``, so
-they take any number of samples.
+``skqrnn._data``). Predictions pad the last batch to a multiple of the
+devices (see ``skqrnn._data.predict_array``), so they take any number of
+samples.
 
 Multi-process and multi-host training (JAX)
 -------------------------------------------
