@@ -30,6 +30,10 @@ def _new_file_beside(path, suffix):
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        except OSError as exc:
+            # Name the file the caller asked for, not the temporary name
+            # (a missing or read-only directory).
+            raise type(exc)(exc.errno, exc.strerror, path) from None
         os.close(fd)
         return tmp
     raise FileExistsError(f"cannot create a temporary file in {directory}.")
@@ -66,6 +70,13 @@ def atomic_path(path, suffix=None, *, create=True):
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk or an I/O error: name the file the caller asked for,
+        # not the temporary one (nor none, as Keras's writer leaves it).
+        if (exc.errno is not None and exc.filename in (None, tmp)
+                and type(exc).__module__ == "builtins"):
+            raise type(exc)(exc.errno, exc.strerror, path) from exc
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -123,7 +123,7 @@ def read_metadata(path):
                          f"hold honestly (over {limit} bytes); the file was tampered with.")
     try:
         meta = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # "[[[[..." nests deep
         raise ValueError(f"{path}: the skqrnn estimator data is not valid JSON ({exc}).") from None
     if not isinstance(meta, dict) or meta.get("format") != METADATA_FORMAT:
         fmt = meta.get("format") if isinstance(meta, dict) else None
@@ -181,7 +181,7 @@ def load_estimator(cls, meta, path):
         for name, value in meta["fitted"].items():
             _check_fitted_name(cls, name, path)
             fitted[name] = _from_json(value)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise ValueError(f"{path}: bad skqrnn estimator data ({exc}).") from None
     estimator = cls(**params)
     for name, value in fitted.items():
@@ -194,7 +194,7 @@ def load_estimator(cls, meta, path):
     except Exception as exc:  # a damaged archive fails anywhere inside Keras
         raise ValueError(f"{path}: the network in this archive cannot be read "
                          f"({type(exc).__name__}: {exc}); the file is damaged.") from None
-    _restore_seed_states(estimator.model_, meta.get("seed_states"))
+    _restore_seed_states(estimator.model_, meta.get("seed_states"), path)
     return estimator
 
 
@@ -208,12 +208,16 @@ def _seed_states(model):
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
-def _restore_seed_states(model, states):
+def _restore_seed_states(model, states, path):
     variables = _seed_states(model)
     if not isinstance(states, list) or len(states) != len(variables):
         return  # written by an older version, or not ours: fresh generators
     for variable, state in zip(variables, states):
-        value = np.asarray(state, dtype=variable.dtype)
+        try:
+            value = np.asarray(state, dtype=variable.dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"{path}: bad skqrnn estimator data (a random generator state: "
+                             f"{exc}); the file was tampered with.") from None
         if value.shape == tuple(variable.shape):
             variable.assign(value)
 
@@ -309,6 +313,8 @@ def _from_json(value):
     if "__tuple__" in value:
         return tuple(_from_json(v) for v in value["__tuple__"])
     if "__dict__" in value:
+        if not isinstance(value["__dict__"], dict):
+            raise ValueError(f"stored dict {str(value['__dict__'])[:80]!r} is not a mapping")
         return {k: _from_json(v) for k, v in value["__dict__"].items()}
     if "__dtype__" in value:
         return _stored_dtype(value["__dtype__"])

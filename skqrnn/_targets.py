@@ -84,6 +84,18 @@ def encode_targets(est, y, *, reset, classes=None):
     _refuse_unrequested_soft(est, y)
     check_classification_targets(y)
     target_type = type_of_target(y, input_name="y")
+    if target_type == "multiclass-multioutput":
+        # A 2-D y of more than two values: most often rows of label ids
+        # ([[3, 4], [0, 5]]), which the indicator error explains.
+        values = np.unique(y.data if sp.issparse(y) else y)
+        raise ValueError(
+            "A multi-label y must be a 0/1 indicator matrix with one column per label (1: "
+            f"the sample has the label); this 2-D y holds {values[:5].tolist()}"
+            f"{' ...' if values.size > 5 else ''}. For lists of label ids use "
+            "sklearn.preprocessing.MultiLabelBinarizer "
+            "(MultiLabelBinarizer(classes=range(n_labels)).fit_transform(y)). skqrnn does "
+            "not fit 'multiclass-multioutput' targets (one multiclass label per column)."
+        )
     if target_type not in (MULTILABEL, "binary", "multiclass"):
         raise ValueError(
             f"{name} supports a multi-label 0/1 indicator matrix or 1-D class labels; got a "

@@ -23,8 +23,6 @@ EmptyFileWarning, MAX_RECORD_BYTES
     in a compressed or remote stream.
 """
 
-# EmptyFileWarning and MAX_RECORD_BYTES are importable from here but not yet
-# in __all__: the API reference (docs/api.rst) has no entry for them yet.
 from ._errors import EmptyFileWarning, SkippedRecordsWarning, YT8MFormatError
 from ._protobuf import (
     decode_example,
@@ -71,4 +69,6 @@ __all__ = [
     "RecordReader",
     "YT8MFormatError",
     "SkippedRecordsWarning",
+    "EmptyFileWarning",
+    "MAX_RECORD_BYTES",
 ]
