@@ -595,9 +595,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         start = 0 if reset else self.n_iter_
         epochs = 1 if incremental else self.epochs - start if resumed else self.epochs
         with seeded(seed):
-            train, val, stop_early = self._get_datasets(X, y, sample_weight, validation_data, reset=reset,
-                                            classes=classes, incremental=incremental,
-                                            seed=seed, epoch=start)
+            train, val, stop_early = self._get_datasets(
+                X, y, sample_weight, validation_data, reset=reset, classes=classes,
+                incremental=incremental, seed=seed, epoch=start)
             try:
                 callbacks = self._make_callbacks(val, stop_early and not incremental,
                                                  start + epochs)
