@@ -33,8 +33,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import KFold, ShuffleSplit
 from sklearn.utils import Bunch, _safe_indexing, get_tags
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d, \
+    has_fit_parameter
 
 from . import _persistence
 from ._files import atomic_path
@@ -42,7 +43,8 @@ from ._params import Bool, Check, Int, Options, Real, check_params
 from ._targets import MULTILABEL, decode_predictions
 from .metrics import global_average_precision
 
-__all__ = ["AveragingClassifier", "DistilledClassifier", "fit_gap_weights", "temper"]
+__all__ = ["AveragingClassifier", "DistilledClassifier", "fit_gap_weights", "proba_matrix",
+           "temper"]
 
 #: Probabilities of a multi-label ensemble are clipped to [_EPS, 1 - _EPS], as
 #: skqrnn's networks clip theirs (scikit-learn's members may give exact 0 and 1).
@@ -97,6 +99,7 @@ def _read_targets(est, y):
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
     if not sp.issparse(y):
         y = np.asarray(y)
+    check_classification_targets(y)  # "Unknown label type" for continuous or object y
     target_type = type_of_target(y, input_name="y")
     if target_type == MULTILABEL:
         return (sp.csr_matrix(y) if sp.issparse(y) else y), True
@@ -625,6 +628,12 @@ class AveragingClassifier(_SavableMixin, ClassifierMixin, _BaseComposition):
         """
         check_params(self)
         members = self._members()
+        if sample_weight is not None:
+            for name, est in members:
+                if not has_fit_parameter(est, "sample_weight"):
+                    raise ValueError(f"estimator {name!r} ({type(est).__name__}) does not "
+                                     "take sample_weight in fit; fit without sample_weight "
+                                     "or drop it.")
         y, multilabel = _read_targets(self, y)
         n = _num_samples(X)
         if _num_samples(y) != n:
@@ -659,6 +668,10 @@ class AveragingClassifier(_SavableMixin, ClassifierMixin, _BaseComposition):
             raise ValueError(f"weights='gap' holds out validation_fraction="
                              f"{self.validation_fraction} of {n} samples, which leaves too few "
                              "to fit on or to score; use more data or weights=None.")
+        if sp.issparse(X):
+            X = X.tocsr()  # rows of any sparse format
+        elif not (hasattr(X, "iloc") or hasattr(X, "__getitem__")):
+            X = np.asarray(X)
         train, val = next(ShuffleSplit(n_splits=1, test_size=n_val,
                                        random_state=self.random_state).split(np.zeros(n)))
         Xt, yt = _safe_indexing(X, train), _safe_indexing(y, train)
