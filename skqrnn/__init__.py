@@ -20,6 +20,7 @@ _LAZY = {
     "DCQRNNClassifier": "skqrnn.qrnn",
     "AveragingClassifier": "skqrnn.ensemble",
     "DistilledClassifier": "skqrnn.ensemble",
+    "load_model": "skqrnn.base",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
