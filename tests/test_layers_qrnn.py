@@ -359,6 +359,65 @@ def test_gradients_match_float64_finite_differences(pooling, window):
                     err_msg=f"{scan} {name} masked={mask is not None} backwards={go_backwards}")
 
 
+@pytest.mark.parametrize("pooling", POOLING_MODES)
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_last_output_gradients_match_float64_finite_differences(pooling, window):
+    # Without return_sequences the output gate is computed at the output
+    # frame only (the last valid one), outside the all-frames convolution.
+    x = _data((2, 6, 3))
+    weights_out = _data((2, 3), seed=3)
+    for mask, go_backwards in ((None, False), (MASK, False), (MASK, True)):
+        layer = _built(3, window, pooling, go_backwards=go_backwards, zoneout=0.2)
+        kernel, bias = _weights(layer)
+
+        def loss(xx, kk, bb):
+            last = qrnn_reference(xx, kk, bb, pooling, mask, go_backwards=go_backwards,
+                                  zoneout=0.2)[1]
+            return np.sum(last * weights_out)
+
+        expected = _finite_differences(loss, [x, kernel, bias])
+        for scan in ("sequential", "associative"):
+            layer.scan = scan
+            got = _layer_grads(layer, x, weights_out, mask=mask)
+            for name, g, e in zip(("inputs", "kernel", "bias"), got, expected):
+                np.testing.assert_allclose(
+                    g, e, rtol=1e-4, atol=2e-5,
+                    err_msg=f"{scan} {name} masked={mask is not None} backwards={go_backwards}")
+
+
+@pytest.mark.parametrize("pooling", POOLING_MODES)
+def test_last_output_of_fully_masked_sequence_is_zero(pooling):
+    mask = MASK.copy()
+    mask[1] = False
+    layer = _built(3, 2, pooling, return_state=True)
+    h0 = _data((2, 3), seed=1)
+    x = _data((2, 6, 3))
+    last, state = layer(x, mask=mask, initial_state=h0)
+    _, ref_last, ref_state = qrnn_reference(x, *_weights(layer), pooling, mask, h0)
+    np.testing.assert_allclose(_np(last), ref_last, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(_np(last)[1], 0.0)
+    np.testing.assert_allclose(_np(state), ref_state, rtol=1e-5, atol=1e-6)  # h0 kept
+
+
+@pytest.mark.parametrize("pooling", ["fo", "ifo"])
+def test_last_output_equals_last_frame_of_sequences_under_training_noise(pooling):
+    # Same seed, same weights: the last-output path (output gate at one
+    # frame) draws the same dropout and zoneout masks as the sequence path
+    # and gives its output at the last valid frame.
+    x = _data((4, 7, 3))
+    mask = np.ones((4, 7), bool)
+    mask[1, 5:] = False
+    mask[2, :2] = False
+    kwargs = dict(window=2, pooling=pooling, zoneout=0.3, dropout=0.2, seed=5,
+                  zero_output_for_mask=False)
+    last_layer = _built(4, **kwargs)
+    seq_layer = _built(4, return_sequences=True, **kwargs)
+    seq_layer.set_weights(last_layer.get_weights())
+    last = _np(last_layer(x, mask=mask, training=True))
+    seq = _np(seq_layer(x, mask=mask, training=True))
+    np.testing.assert_allclose(last, seq[:, -1], rtol=1e-6, atol=1e-6)
+
+
 # ------------------------------------------------------ training-time noise
 
 

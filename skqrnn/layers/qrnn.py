@@ -197,27 +197,54 @@ class QRNN(keras.layers.Layer):
             self.bias = None
         self.input_spec = keras.InputSpec(ndim=3, axes={-1: input_dim})
 
-    def _causal_conv(self, x):
+    def _causal_conv(self, x, kernel, bias):
         # Window 2 (the default): Winograd's F(2, 2), a quarter fewer
         # multiply-adds. Otherwise stack frames t-window+1 .. t along the
         # features (left-padded with zeros) and multiply once by the
         # (window * in, out) kernel: all gates and taps in one matmul, or
         # one ops.conv where that measured faster (_conv_is_faster).
         k = self.window
-        kernel = self.kernel
+        kernel = ops.cast(kernel, x.dtype)
         if k == 2 and x.shape[1] is not None and x.shape[1] > 1:
-            y = _winograd_causal_conv2(x, ops.cast(kernel, x.dtype))
+            y = _winograd_causal_conv2(x, kernel)
         else:
             xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))) if k > 1 else x
             if _conv_is_faster():
-                y = ops.conv(xp, ops.cast(kernel, x.dtype), padding="valid")
+                y = ops.conv(xp, kernel, padding="valid")
             else:
                 if k > 1:
                     taps = [xp[:, i : i - (k - 1)] for i in range(k - 1)] + [xp[:, k - 1 :]]
                     xp = ops.concatenate(taps, axis=-1)
                 y = ops.matmul(xp, ops.reshape(kernel, (-1, kernel.shape[-1])))
-        if self.use_bias:
-            y = y + self.bias
+        if bias is not None:
+            y = y + bias
+        return y
+
+    def _conv_at_frame(self, x, kernel, bias, index=None):
+        """The convolution at one frame per sequence: the last, or ``index``.
+
+        x: (batch, time, in); index: (batch,) int frame numbers (>= 0), or
+        None for the last frame. Returns (batch, out): frames
+        ``index - window + 1 .. index`` (zeros before the first) times the
+        (window * in, out) kernel.
+        """
+        k = self.window
+        if index is None:
+            # The last k frames, zero-padded on the left when time < k.
+            frames = ops.pad(x[:, -k:], ((0, 0), (k - 1, 0), (0, 0)))[:, -k:]
+            taps = [frames[:, i] for i in range(k)]
+        else:
+            taps = []
+            for i in range(k):
+                s = index - (k - 1 - i)
+                frame = ops.take_along_axis(
+                    x, ops.maximum(s, 0)[:, None, None], axis=1
+                )[:, 0]
+                taps.append(frame * ops.cast(s >= 0, x.dtype)[:, None])
+        stacked = ops.concatenate(taps, axis=-1) if k > 1 else taps[0]
+        y = ops.matmul(stacked, ops.reshape(ops.cast(kernel, x.dtype), (-1, kernel.shape[-1])))
+        if bias is not None:
+            y = y + bias
         return y
 
     def call(self, inputs, mask=None, training=None, initial_state=None):
@@ -243,8 +270,23 @@ class QRNN(keras.layers.Layer):
                 x, self.dropout, noise_shape=(None, 1, x.shape[-1]), seed=self.seed_generator
             )
 
-        gates = ops.cast(self._causal_conv(x), "float32")
         u = self.units
+        # Column blocks of the kernel: z, f, o, i. Without return_sequences
+        # the output gate is needed at one frame per sequence only (the
+        # output is o_t * c_t at the last valid frame): the convolution over
+        # all frames then computes z, f (and i) and the output gate is
+        # computed at that frame alone, a third (fo) or a quarter (ifo)
+        # fewer multiply-adds.
+        out_gate_at_end = not self.return_sequences and self.pooling != "f"
+        kernel, bias = self.kernel, self.bias
+        if out_gate_at_end:
+            keep = [slice(0, 2 * u)] + ([slice(3 * u, 4 * u)] if self.pooling == "ifo" else [])
+            o_kernel = kernel[..., 2 * u : 3 * u]
+            o_bias = None if bias is None else bias[2 * u : 3 * u]
+            kernel = ops.concatenate([kernel[..., s] for s in keep], axis=-1)
+            if bias is not None:
+                bias = ops.concatenate([bias[s] for s in keep], axis=-1)
+        gates = ops.cast(self._causal_conv(x, kernel, bias), "float32")
         z = ops.tanh(gates[..., :u])
         f = ops.sigmoid(gates[..., u : 2 * u])
         if self.zoneout > 0:
@@ -262,7 +304,8 @@ class QRNN(keras.layers.Layer):
                 # Expected value of the training-time gate.
                 f = self.zoneout + (1.0 - self.zoneout) * f
         if self.pooling == "ifo":
-            b = ops.sigmoid(gates[..., 3 * u :]) * z
+            i_gate = gates[..., 2 * u :] if out_gate_at_end else gates[..., 3 * u :]
+            b = ops.sigmoid(i_gate) * z
         else:
             b = (1.0 - f) * z
         a = f
@@ -271,9 +314,24 @@ class QRNN(keras.layers.Layer):
             a = m * a + (1.0 - m)
             b = m * b
         c = linear_recurrence(a, b, h0, method=self.scan)
-        h = ops.sigmoid(gates[..., 2 * u : 3 * u]) * c if self.pooling != "f" else c
 
-        if self.return_sequences:
+        if not self.return_sequences:
+            # The output of the last valid frame. A padded frame leaves the
+            # state exactly as it was (1 * c + 0), so c there is c_T; a
+            # sequence without any valid frame outputs zeros.
+            output = c[:, -1]
+            index = None
+            if m is not None:
+                valid = m[:, :, 0] > 0
+                steps = ops.arange(ops.shape(m)[1], dtype="int32")[None, :]
+                index = ops.max(ops.where(valid, steps, -1), axis=1)
+                output = output * ops.cast(index >= 0, output.dtype)[:, None]
+                index = ops.maximum(index, 0)
+            if out_gate_at_end:
+                o = self._conv_at_frame(x, o_kernel, o_bias, index)
+                output = ops.sigmoid(ops.cast(o, "float32")) * output
+        else:
+            h = ops.sigmoid(gates[..., 2 * u : 3 * u]) * c if self.pooling != "f" else c
             if m is not None:
                 if self.zero_output_for_mask:
                     h = h * m
@@ -282,10 +340,6 @@ class QRNN(keras.layers.Layer):
                     # before the first valid one): h'_t = (1-m) h'_{t-1} + m h.
                     h = linear_recurrence(1.0 - m, m * h, method=self.scan)
             output = h
-        elif m is not None:
-            output = ops.sum(h * _last_valid_one_hot(m), axis=1)
-        else:
-            output = h[:, -1]
         output = ops.cast(output, self.compute_dtype)
         if self.return_state:
             return output, ops.cast(c[:, -1], self.compute_dtype)
@@ -396,11 +450,3 @@ def _frame_product():
         return lambda a, w: ops.conv(a, w[None], padding="valid")
     return ops.matmul
 
-
-def _last_valid_one_hot(m):
-    """(batch, time, 1) weights: 1 at each sequence's last unmasked frame."""
-    # Frame t is the last valid one iff it is valid and no later frame is:
-    # the count of valid frames after t, total - cumsum_t, is 0 (exact in
-    # float32 for any realistic length).
-    after = ops.sum(m, axis=1, keepdims=True) - ops.cumsum(m, axis=1)
-    return m * ops.cast(ops.equal(after, 0.0), m.dtype)
