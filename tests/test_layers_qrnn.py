@@ -205,10 +205,12 @@ def test_forward_matches_float64_reference(pooling, window):
                                            err_msg=f"{case} {scan}")
 
 
-@pytest.mark.parametrize("length", [1, 2, 3, 5])
+@pytest.mark.parametrize("length", [1, 2, 3, 4, 5, 6, 7])
 def test_window_two_convolution_any_length(length):
-    # Window 2 pairs frames up (Winograd's F(2, 2)): odd lengths get a zero
-    # frame appended and dropped again, a single frame takes the plain matmul.
+    # Window 2 groups frames by three (Winograd's F(3, 2)) or, at lengths 2
+    # and 4, pairs them (F(2, 2)): lengths that are no multiple of the block
+    # get zero frames appended and dropped again, a single frame takes the
+    # plain matmul.
     x = _data((2, length, 3), seed=length)
     weights_out = _data((2, length, 3), seed=7)
     layer = _built(3, 2, "fo", return_sequences=True)

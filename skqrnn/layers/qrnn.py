@@ -198,15 +198,22 @@ class QRNN(keras.layers.Layer):
         self.input_spec = keras.InputSpec(ndim=3, axes={-1: input_dim})
 
     def _causal_conv(self, x, kernel, bias):
-        # Window 2 (the default): Winograd's F(2, 2), a quarter fewer
-        # multiply-adds. Otherwise stack frames t-window+1 .. t along the
-        # features (left-padded with zeros) and multiply once by the
-        # (window * in, out) kernel: all gates and taps in one matmul, or
-        # one ops.conv where that measured faster (_conv_is_faster).
+        # Window 2 (the default): Winograd's minimal filtering, F(3, 2) or
+        # F(2, 2), a third or a quarter fewer multiply-adds. Otherwise stack
+        # frames t-window+1 .. t along the features (left-padded with zeros)
+        # and multiply once by the (window * in, out) kernel: all gates and
+        # taps in one matmul, or one ops.conv where that measured faster
+        # (_conv_is_faster).
         k = self.window
         kernel = ops.cast(kernel, x.dtype)
-        if k == 2 and x.shape[1] is not None and x.shape[1] > 1:
-            y = _winograd_causal_conv2(x, kernel)
+        length = x.shape[1]
+        if k == 2 and length is not None and length > 1:
+            # Products: 4 per 3 frames (F(3, 2)) or 3 per 2 (F(2, 2)),
+            # counting the zero frames that complete the last block.
+            if 4 * -(-length // 3) <= 3 * -(-length // 2):
+                y = _winograd_causal_conv3(x, kernel)
+            else:
+                y = _winograd_causal_conv2(x, kernel)
         else:
             xp = ops.pad(x, ((0, 0), (k - 1, 0), (0, 0))) if k > 1 else x
             if _conv_is_faster():
@@ -416,37 +423,85 @@ def _winograd_causal_conv2(x, kernel):
     so the product q (W0 + W1) is shared and the convolution (and its
     gradients) does 3/4 of the multiply-adds of the stacked matmul: 0.75x
     its time for 1152 -> 1536 gates on CPU (bench_qrnn_layer.py --conv).
+    The layer uses it where it needs fewer products than F(3, 2)
+    (_winograd_causal_conv3) with their zero frames: 2 or 4 frames.
     x: (batch, time, in) with a static time >= 2; kernel: (2, in, out).
     """
     length = x.shape[1]
     if length % 2:  # one zero frame at the end; its output is dropped
         x = ops.pad(x, ((0, 0), (0, 1), (0, 0)))
-    even = x[:, 0::2]  # q: frames 2j
-    odd = x[:, 1::2]  # r: frames 2j + 1
+    half, features, n_out = x.shape[1] // 2, x.shape[-1], kernel.shape[-1]
+    # Frames 2j and 2j + 1 side by side (a free reshape), then every product
+    # as one 2-D matmul over all (batch, pair) rows: XLA's CPU backend runs
+    # its weight gradient as a transposed-operand matmul, where a width-1
+    # convolution's weight gradient transposed the whole input first.
+    pairs = ops.reshape(x, (-1, half, 2, features))
+    even = pairs[:, :, 0]  # q: frames 2j
+    odd = pairs[:, :, 1]  # r: frames 2j + 1
     before = ops.pad(odd[:, :-1], ((0, 0), (1, 0), (0, 0)))  # p: frames 2j - 1
     w0, w1 = kernel[0], kernel[1]
-    product = _frame_product()
+
+    def product(a, w):
+        return ops.matmul(ops.reshape(a, (-1, features)), w)
+
     shared = product(even, w0 + w1)
     y_even = product(before - even, w0) + shared
     y_odd = product(odd - even, w1) + shared
-    y = ops.reshape(ops.stack([y_even, y_odd], axis=2), (-1, x.shape[1], kernel.shape[-1]))
+    y = ops.reshape(ops.stack([y_even, y_odd], axis=1), (-1, 2 * half, n_out))
     return y[:, :length]
+
+
+def _winograd_causal_conv3(x, kernel):
+    """Causal convolution of window 2 with 4 matrix products per 3 frames, not 6.
+
+    Winograd's minimal filtering F(3, 2) (interpolation points 0, 1, -1 and
+    infinity) over time, with the taps W0 (frame t - 1) and W1 (frame t) as
+    matrices: for the frames d0 .. d3 = x_{3j-1} .. x_{3j+2} and the products
+
+        m0 = (d0 - d2) W0              m1 = (d1 + d2) (W0 + W1) / 2
+        m3 = (d3 - d1) W1              m2 = (d2 - d1) (W0 - W1) / 2
+
+    the outputs are y_{3j} = m0 + m1 + m2 (= d0 W0 + d1 W1),
+    y_{3j+1} = m1 - m2 (= d1 W0 + d2 W1) and y_{3j+2} = m1 + m2 + m3
+    (= d2 W0 + d3 W1). Two thirds of the stacked matmul's multiply-adds
+    (F(2, 2): three quarters), forward and in the weight gradient; the
+    transforms only add and subtract, and the halving is exact, so the
+    result matches the direct convolution to float32 rounding.
+    x: (batch, time, in) with a static time >= 2; kernel: (2, in, out).
+    """
+    length = x.shape[1]
+    if length % 3:  # zero frames at the end; their outputs are dropped
+        x = ops.pad(x, ((0, 0), (0, -length % 3), (0, 0)))
+    third, features, n_out = x.shape[1] // 3, x.shape[-1], kernel.shape[-1]
+    # Frames 3j .. 3j + 2 side by side (a free reshape); every product is one
+    # 2-D matmul over all (batch, block) rows (see _winograd_causal_conv2).
+    blocks = ops.reshape(x, (-1, third, 3, features))
+    d1, d2, d3 = blocks[:, :, 0], blocks[:, :, 1], blocks[:, :, 2]
+    d0 = ops.pad(d3[:, :-1], ((0, 0), (1, 0), (0, 0)))  # frames 3j - 1
+    w0, w1 = kernel[0], kernel[1]
+
+    def product(a, w):
+        return ops.matmul(ops.reshape(a, (-1, features)), w)
+
+    m0 = product(d0 - d2, w0)
+    m1 = product(d1 + d2, 0.5 * (w0 + w1))
+    m2 = product(d2 - d1, 0.5 * (w0 - w1))
+    m3 = product(d3 - d1, w1)
+    m12 = m1 + m2
+    y = ops.stack([m0 + m12, m1 - m2, m12 + m3], axis=1)
+    return ops.reshape(y, (-1, 3 * third, n_out))[:, :length]
 
 
 def _conv_is_faster():
     """Whether ``ops.conv`` beats matmuls on the same multiply-adds here.
 
     On JAX's CPU backend a convolution computed the QRNN's gates 10-20 %
-    faster than the equivalent matmuls, forward and backward (its weight
-    gradient avoids the batched dot's transposes; bench_qrnn_layer.py
-    --conv). Elsewhere, unmeasured, the matmuls stay.
+    faster than the equivalent matmuls, forward and backward, for windows 1
+    and 3 (bench_qrnn_layer.py --conv). Not for the Winograd products of
+    window 2: as width-1 convolutions their weight gradients transposed
+    every transformed input first, and 2-D matmuls trained the layer 1.14-1.3x
+    faster. Elsewhere, unmeasured, the matmuls stay.
     """
     return keras.backend.backend() == "jax" and not _on_gpu()
 
-
-def _frame_product():
-    """``(batch, time, in) x (in, out)``, as a width-1 convolution where faster."""
-    if _conv_is_faster():
-        return lambda a, w: ops.conv(a, w[None], padding="valid")
-    return ops.matmul
 
