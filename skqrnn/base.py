@@ -67,6 +67,10 @@ AUTO_EARLY_STOPPING_MIN_SAMPLES = 10_000
 #: Fraction held out by ``early_stopping="auto"`` when ``validation_split`` is 0.
 AUTO_VALIDATION_FRACTION = 0.1
 
+#: ``learning_rate="auto"``: the Adam step size of a fit that runs its epochs
+#: out, and of one that stops early (and so may take more, smaller steps).
+AUTO_LEARNING_RATE, AUTO_LEARNING_RATE_EARLY_STOPPING = 2e-3, 5e-4
+
 #: Batches a stream is decoded ahead of training (see ``skqrnn._data``).
 READ_AHEAD = 4
 
@@ -124,8 +128,11 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         two between 32 and 256 (256 from 16,384 training samples on), so
         that small data still gets enough gradient steps per epoch; the size
         used is ``batch_size_`` after ``fit``.
-    learning_rate : float, default=1e-3
+    learning_rate : float or "auto", default=1e-3
         Step size of the optimizer when ``optimizer`` is a name or a class.
+        ``"auto"``: 2e-3 when the fit runs all its epochs, 5e-4 when it
+        stops early (see ``early_stopping``); the value used is
+        ``learning_rate_`` after ``fit``.
     optimizer : str, keras.optimizers.Optimizer class or instance, default="adam"
         A Keras optimizer name (``"adam"``, ``"adamw"``, ``"sgd"``,
         ``"rmsprop"``, ...) or class, built with ``learning_rate``; or an
@@ -234,6 +241,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     batch_size_ : int
         The batch size the last fit used (``batch_size``, or what
         ``"auto"`` chose).
+    learning_rate_ : float
+        The learning rate the network was built with (``learning_rate``,
+        or what ``"auto"`` chose).
 
     Notes
     -----
@@ -307,7 +317,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "epochs": Int(1),
         "batch_size": [Int(1), Options("auto")],
-        "learning_rate": Real(0.0, None, low_inclusive=False),
+        "learning_rate": [Real(0.0, None, low_inclusive=False), Options("auto")],
         "optimizer": Check(_is_optimizer, "a Keras optimizer name, class or instance"),
         "validation_split": Real(0.0, 1.0, high_inclusive=False),
         "early_stopping": [Bool(), Options("auto")],
@@ -485,7 +495,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         if isinstance(opt, keras.optimizers.Optimizer):
             return opt.__class__.from_config(opt.get_config())
         if isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
-            return opt(learning_rate=float(self.learning_rate))
+            return opt(learning_rate=self._learning_rate())
         if isinstance(opt, str):
             try:
                 cls = type(keras.optimizers.get(opt))
@@ -493,11 +503,17 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"optimizer={opt!r} is not a Keras optimizer name (e.g. 'adam', 'sgd')."
                 ) from None
-            return cls(learning_rate=float(self.learning_rate))
+            return cls(learning_rate=self._learning_rate())
         raise ValueError(
             "optimizer must be a Keras optimizer name, class or instance; got "
             f"{opt!r}."
         )
+
+    def _learning_rate(self):
+        """``learning_rate``, with "auto" resolved by the fit (``learning_rate_``)."""
+        if isinstance(self.learning_rate, str):
+            return float(getattr(self, "learning_rate_", AUTO_LEARNING_RATE))
+        return float(self.learning_rate)
 
     def _build_keras_model(self, X):
         inputs, x = self._make_input_layer(X)
@@ -601,6 +617,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             try:
                 callbacks = self._make_callbacks(val, stop_early and not incremental,
                                                  start + epochs)
+                if reset:
+                    self.learning_rate_ = (
+                        (AUTO_LEARNING_RATE_EARLY_STOPPING if stop_early else AUTO_LEARNING_RATE)
+                        if isinstance(self.learning_rate, str) else float(self.learning_rate))
                 with distribution_scope(self, batch_size=self.batch_size_):
                     model = self._new_network(train) if reset else self.model_
                     self._training_model = model
