@@ -156,7 +156,7 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skqrnn.layers import QRNN  # noqa: E402
-from skqrnn.layers.qrnn import _winograd_causal_conv2  # noqa: E402
+from skqrnn.layers.qrnn import _winograd_causal_conv2, _winograd_causal_conv3  # noqa: E402
 from skqrnn.layers.recurrence import resolve_scan_method  # noqa: E402
 from _device import device_name, wait  # noqa: E402  (benchmarks/_device.py)
 
@@ -194,16 +194,19 @@ def interleaved(tasks, repeats):
 
 
 def bench_layers(args):
-    kinds = [f"QRNN (window={w})" if scan == "auto" else f"QRNN (window={w}, {scan})"
-             for scan in args.scans for w in args.windows] + ["LSTM", "GRU"]
+    qrnns = [f"QRNN (window={w})" if scan == "auto" else f"QRNN (window={w}, {scan})"
+             for scan in args.scans for w in args.windows]
+    kinds = qrnns + ["LSTM"] + (["GRU"] if args.gru else [])
+    modes = ("train", "inference") if args.inference else ("train",)
     rng = np.random.default_rng(0)
     print(f"backend={BACKEND} device={device_name()} (QRNN scan auto -> "
-          f"{resolve_scan_method('auto')}) batch={args.batch} units={args.units} "
-          f"features={FEATURES} "
-          f"-> Dense({CLASSES}); samples/s, best of {args.repeats} interleaved rounds")
+          f"{resolve_scan_method('auto')}) batch={args.batch} features={FEATURES} "
+          f"-> Dense({CLASSES}, sigmoid), Adam; samples/s, best of {args.repeats} "
+          f"interleaved rounds ({args.short_repeats} at T < 100)")
     width = max(17, max(len(k) for k in kinds) + 2)
-    print(f"{'T':>4s} {'mode':9s}" + "".join(f"{k:>{width}s}" for k in kinds)
-          + "   QRNN/LSTM, QRNN/GRU per window")
+    print(f"{'units':>5s} {'T':>4s} {'mode':9s}" + "".join(f"{k:>{width}s}" for k in kinds)
+          + "   QRNN/LSTM")
+    ratios = {}
     for length in args.lengths:
         x = rng.normal(size=(args.batch, length, FEATURES)).astype("float32")
         y = (rng.random((args.batch, CLASSES)) < 0.01).astype("float32")
@@ -211,18 +214,80 @@ def bench_layers(args):
             x, y = x.copy(), y.copy()  # numpy: every step copies the batch to the device
         else:  # on the device once, so that only the models are timed
             x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
-        models = {k: make_model(k, length, args.units) for k in kinds}
-        for mode in ("train", "inference"):
-            if mode == "train":
-                tasks = {k: (lambda m=m: m.train_on_batch(x, y)) for k, m in models.items()}
-            else:
-                tasks = {k: (lambda m=m: m.predict_on_batch(x)) for k, m in models.items()}
-            best = interleaved(tasks, args.repeats)
-            rate = {k: args.batch / best[k] for k in kinds}
-            ratios = "  ".join(f"{rate[k] / rate['LSTM']:.2f}x, {rate[k] / rate['GRU']:.2f}x"
-                               for k in kinds[:-2])
-            print(f"{length:4d} {mode:9s}" + "".join(f"{rate[k]:{width}.1f}" for k in kinds)
-                  + "   " + ratios, flush=True)
+        repeats = args.short_repeats if length < 100 else args.repeats
+        for units in args.units:
+            models = {k: make_model(k, length, units) for k in kinds}
+            for mode in modes:
+                if mode == "train":
+                    tasks = {k: (lambda m=m: m.train_on_batch(x, y)) for k, m in models.items()}
+                else:
+                    tasks = {k: (lambda m=m: m.predict_on_batch(x)) for k, m in models.items()}
+                best = interleaved(tasks, repeats)
+                rate = {k: args.batch / best[k] for k in kinds}
+                ratio = [rate[k] / rate["LSTM"] for k in qrnns]
+                ratios[units, length, mode] = ratio
+                print(f"{units:5d} {length:4d} {mode:9s}"
+                      + "".join(f"{rate[k]:{width}.1f}" for k in kinds)
+                      + "   " + ", ".join(f"{r:.2f}x" for r in ratio), flush=True)
+            del models
+    print(f"\nQRNN/LSTM training ({', '.join(qrnns)}):")
+    print(f"{'units':>5s}" + "".join(f"{'T=%d' % t:>10s}" for t in args.lengths))
+    for units in args.units:
+        print(f"{units:5d}" + "".join(
+            f"{', '.join(f'{r:.2f}x' for r in ratios[units, t, 'train']):>10s}"
+            for t in args.lengths))
+
+
+def bench_profile(args):
+    """Where a window-2 QRNN training step's time goes, next to the LSTM's (JAX).
+
+    Per width, at the longest T, interleaved: the whole training step of
+    each model; the gate convolution alone (z and f over all frames, as the
+    layer computes it without return_sequences: forward and weight
+    gradient); the recurrence alone (forward and backward); and the
+    multiply-adds per frame of a training step (forward + weight gradients,
+    + the recurrent state's gradient for the LSTM) with their ratio, the
+    QRNN/LSTM ratio the two would reach at equal matmul efficiency.
+    """
+    if BACKEND != "jax":
+        print("--profile is implemented for the JAX backend only")
+        return
+    import jax
+    import jax.numpy as jnp
+
+    from skqrnn.layers.recurrence import linear_recurrence
+
+    length = max(args.lengths)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(args.batch, length, FEATURES)), jnp.float32)
+    y = jnp.asarray(rng.random((args.batch, CLASSES)) < 0.01, jnp.float32)
+    print(f"\nprofile, T={length}, ms per training step (best of {args.repeats} "
+          "interleaved rounds); MACs per frame of a training step")
+    print(f"{'units':>5s} {'QRNN step':>10s} {'gate conv':>10s} {'recurrence':>11s} "
+          f"{'rest':>7s} {'LSTM step':>10s} {'QRNN/LSTM':>10s} {'QRNN MACs':>10s} "
+          f"{'LSTM MACs':>10s} {'MAC ratio':>10s}")
+    for units in args.units:
+        qrnn, lstm = make_model("QRNN (window=2)", length, units), make_model("LSTM", length, units)
+        kernel = jnp.asarray(rng.normal(size=(2, FEATURES, 2 * units)) * 0.01, jnp.float32)
+        gate_grad = jax.jit(jax.grad(
+            lambda k, x: jnp.sum(_winograd_causal_conv3(x, k) ** 2)))
+        a = jnp.asarray(rng.uniform(0.5, 1, (args.batch, length, units)), jnp.float32)
+        b = jnp.asarray(rng.normal(size=(args.batch, length, units)), jnp.float32)
+        scan_grad = jax.jit(jax.grad(
+            lambda a, b: jnp.sum(linear_recurrence(a, b, method="auto") * b), argnums=(0, 1)))
+        tasks = {"qrnn": lambda: qrnn.train_on_batch(x, y),
+                 "conv": lambda: gate_grad(kernel, x),
+                 "scan": lambda: scan_grad(a, b),
+                 "lstm": lambda: lstm.train_on_batch(x, y)}
+        t = {k: 1000 * v for k, v in interleaved(tasks, args.repeats).items()}
+        # Window 2 with F(3, 2): 4/3 products of (in x 2u) per frame, twice
+        # (forward, weight gradient); LSTM: (in + u) x 4u twice, u x 4u once.
+        q_macs = 2 * 4 / 3 * FEATURES * 2 * units
+        l_macs = 2 * (FEATURES + units) * 4 * units + units * 4 * units
+        print(f"{units:5d} {t['qrnn']:10.0f} {t['conv']:10.0f} {t['scan']:11.0f} "
+              f"{t['qrnn'] - t['conv'] - t['scan']:7.0f} {t['lstm']:10.0f} "
+              f"{t['lstm'] / t['qrnn']:9.2f}x {q_macs / 1e6:9.2f}M {l_macs / 1e6:9.2f}M "
+              f"{l_macs / q_macs:9.2f}x", flush=True)
 
 
 def bench_conv(args):
@@ -233,7 +298,7 @@ def bench_conv(args):
     import jax
     import jax.numpy as jnp
 
-    length, n_out = max(args.lengths), 3 * args.units
+    length, n_out = max(args.lengths), 3 * max(args.units)
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(args.batch, length, FEATURES)), jnp.float32)
     print(f"\ncausal convolution, T={length}, {FEATURES} -> {n_out}, forward+backward ms "
@@ -258,8 +323,9 @@ def bench_conv(args):
 
         candidates = [("stacked matmul", stacked), ("per-tap matmuls", per_tap),
                       ("ops.conv", conv1d)]
-        if k == 2:  # what QRNN does for window 2
-            candidates.insert(0, ("winograd F(2,2)", _winograd_causal_conv2))
+        if k == 2:  # what QRNN does for window 2 (F(3, 2); F(2, 2) at 2 or 4 frames)
+            candidates[:0] = [("winograd F(3,2)", _winograd_causal_conv3),
+                              ("winograd F(2,2)", _winograd_causal_conv2)]
         tasks = {}
         for name, fn in candidates:
             g = jax.jit(jax.grad(lambda x, w, fn=fn: jnp.sum(fn(x, w) ** 2), argnums=(0, 1)))
@@ -271,17 +337,27 @@ def bench_conv(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--units", type=int, default=512)
-    parser.add_argument("--windows", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--lengths", type=int, nargs="+", default=[20, 100, 300])
+    parser.add_argument("--units", type=int, nargs="+", default=[128, 256, 512, 1024])
+    parser.add_argument("--windows", type=int, nargs="+", default=[2])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[20, 300])
     parser.add_argument("--scans", nargs="+", default=["auto"],
                         choices=["auto", "sequential", "associative"],
                         help="QRNN recurrence algorithms to time (auto: chosen by device)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--short-repeats", type=int, default=20,
+                        help="rounds at T < 100, where a step takes milliseconds")
+    parser.add_argument("--gru", action="store_true", help="also time keras.layers.GRU")
+    parser.add_argument("--inference", action="store_true",
+                        help="also time predict_on_batch")
     parser.add_argument("--host-inputs", action="store_true",
                         help="pass numpy batches (timing the host-to-device copy too)")
     parser.add_argument("--conv", action="store_true", help="also time conv implementations")
+    parser.add_argument("--profile", action="store_true",
+                        help="only time the pieces of a QRNN training step (JAX)")
     args = parser.parse_args(argv)
+    if args.profile:
+        bench_profile(args)
+        return
     bench_layers(args)
     if args.conv:
         bench_conv(args)
