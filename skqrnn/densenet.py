@@ -53,21 +53,33 @@ class DenseNetClassifier(KerasClassifierBase):
         stem (useful for unscaled features; YouTube-8M's are roughly unit
         scale, and it still helps there).
     epochs : int, default=20
-        Passes over the training data per ``fit``.
-    batch_size : int, default=256
-        Samples per gradient step, and per prediction batch.
-    learning_rate : float, default=2e-3
-        Optimizer step size.
+        Passes over the training data per ``fit``; with early stopping, the
+        most it may make.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step (and the largest prediction batch).
+        ``"auto"``: the largest power of two at most ``n_samples / 16``,
+        between 32 and 256 (256 from 4,096 samples on), so that small data
+        gets enough gradient steps per epoch.
+    learning_rate : float or "auto", default="auto"
+        Adam step size. ``"auto"``: 2e-3 when the fit runs all its epochs,
+        5e-4 when it stops early (more, smaller steps; on 30k real videos
+        GAP@20 0.697 against 0.683 at 2e-3).
     optimizer : str, optimizer class or instance, default="adam"
         See :class:`~skqrnn.base.KerasClassifierBase`.
     validation_split : float, default=0.0
         Fraction of the samples (the last ones) held out for validation.
-    early_stopping : bool, default=False
-        Stop when ``monitor`` stops improving for ``patience`` epochs.
-    patience : int, default=5
+    early_stopping : bool or "auto", default="auto"
+        Stop when ``monitor`` stops improving for ``patience`` epochs and
+        keep the best epoch. ``"auto"``: on from 10,000 training samples
+        (holding out ``validation_split``, or 10%), or when a stream is
+        given ``validation_data``; off below, where a 10% hold-out costs
+        more than early stopping saves.
+    patience : int, default=3
         Epochs without improvement before stopping.
-    monitor : str, default="val_loss"
-        ``"val_loss"``, ``"loss"`` or ``"val_gap"`` (GAP@20 on validation).
+    monitor : str, default="auto"
+        ``"val_gap"`` (GAP@20 on validation), ``"val_loss"``, ``"loss"``;
+        ``"auto"``: ``"val_gap"`` for multi-label targets, ``"val_loss"``
+        otherwise.
     restore_best_weights : bool, default=True
         With early stopping, keep the best epoch's weights.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -165,12 +177,12 @@ class DenseNetClassifier(KerasClassifierBase):
         dropout=0.5,
         input_batchnorm=True,
         epochs=20,
-        batch_size=256,
-        learning_rate=2e-3,
+        batch_size="auto",
+        learning_rate="auto",
         optimizer="adam",
         validation_split=0.0,
-        early_stopping=False,
-        patience=5,
+        early_stopping="auto",
+        patience=3,
         monitor="auto",
         restore_best_weights=True,
         callbacks=None,

@@ -1,8 +1,10 @@
 """Quasi-recurrent neural network layer (Bradbury et al., 2016) for Keras 3."""
 
+import math
 import numbers
 
 import keras
+import numpy as np
 from keras import ops
 
 from .recurrence import SCAN_METHODS, _on_gpu, linear_recurrence
@@ -68,6 +70,13 @@ class QRNN(keras.layers.Layer):
         same result up to float32 rounding.
     use_bias : bool, default=True
         Whether the convolution has a bias.
+    forget_bias : float, default=0.0
+        Added to the forget gate's bias at initialization (as Keras's LSTM
+        ``unit_forget_bias`` adds 1): the state starts out keeping
+        ``sigmoid(forget_bias)`` of itself per frame (0.5 at 0, 0.95 at 3),
+        so that what an early frame wrote survives long sequences of frames
+        that carry nothing; with 0 a QRNN trained on a few thousand sequences
+        may never learn to keep it.
     kernel_initializer, bias_initializer : initializer, default="glorot_uniform", "zeros"
     kernel_regularizer, bias_regularizer : regularizer, default=None
     kernel_constraint, bias_constraint : constraint, default=None
@@ -112,6 +121,7 @@ class QRNN(keras.layers.Layer):
         zero_output_for_mask=False,
         scan="auto",
         use_bias=True,
+        forget_bias=0.0,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -137,6 +147,10 @@ class QRNN(keras.layers.Layer):
                 raise ValueError(f"QRNN {name} must be a float in [0, 1); got {name}={rate!r}.")
         if scan not in SCAN_METHODS:
             raise ValueError(f"QRNN scan must be one of {SCAN_METHODS}; got scan={scan!r}.")
+        if (isinstance(forget_bias, bool) or not isinstance(forget_bias, numbers.Real)
+                or not math.isfinite(forget_bias)):
+            raise ValueError(f"QRNN forget_bias must be a finite number; got "
+                             f"forget_bias={forget_bias!r}.")
         self.units = int(units)
         self.window = int(window)
         self.pooling = pooling
@@ -148,6 +162,7 @@ class QRNN(keras.layers.Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.scan = scan
         self.use_bias = bool(use_bias)
+        self.forget_bias = float(forget_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -189,13 +204,24 @@ class QRNN(keras.layers.Layer):
             self.bias = self.add_weight(
                 name="bias",
                 shape=(n_out,),
-                initializer=self.bias_initializer,
+                initializer=self._initial_bias,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
         else:
             self.bias = None
         self.input_spec = keras.InputSpec(ndim=3, axes={-1: input_dim})
+
+    def _initial_bias(self, shape, dtype=None):
+        """``bias_initializer``, plus ``forget_bias`` on the forget gate's block."""
+        bias = self.bias_initializer(shape, dtype=dtype)
+        if self.forget_bias:
+            u = self.units
+            f = self.gates.index("f")
+            offset = np.zeros(shape, dtype="float32")
+            offset[f * u:(f + 1) * u] = self.forget_bias
+            bias = bias + keras.ops.convert_to_tensor(offset, dtype=bias.dtype)
+        return bias
 
     def _causal_conv(self, x, kernel, bias):
         # Window 2 (the default): Winograd's minimal filtering, F(3, 2) or
@@ -399,6 +425,7 @@ class QRNN(keras.layers.Layer):
             zero_output_for_mask=self.zero_output_for_mask,
             scan=self.scan,
             use_bias=self.use_bias,
+            forget_bias=self.forget_bias,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),
             kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
