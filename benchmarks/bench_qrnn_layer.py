@@ -1,146 +1,116 @@
-"""QRNN vs keras.layers.LSTM vs keras.layers.GRU: training and inference speed.
+"""QRNN vs keras.layers.LSTM: training speed per width, T = 20 and 300.
 
-One run builds, for each T in (20, 100, 300), the same network around each
-recurrent layer (YouTube-8M frame features: input (T, 1152) -> recurrent
-layer of 512 units -> Dense(3862, sigmoid), Adam, binary cross-entropy) and
-times ``train_on_batch`` (one optimizer step) and ``predict_on_batch`` on the
-same random batch, on the default Keras backend. Measurements are
-interleaved (each round times every model once) so that load from other
-processes hits all models alike; the best round is reported, as samples/s.
+For each T (20, 300) and width (128, 256, 512, 1024 units) one run builds
+the same network around each recurrent layer (YouTube-8M frame features:
+input (T, 1152) -> recurrent layer -> Dense(3862, sigmoid), Adam, binary
+cross-entropy) and times ``train_on_batch`` (one optimizer step) on the
+same random batch of 32, on the default Keras backend. QRNN and LSTM are
+timed interleaved (each round times every model once) so that load from
+other processes hits both alike; the best round is reported, as samples/s,
+and the QRNN/LSTM ratio per width.
 
-Run: ``python benchmarks/bench_qrnn_layer.py [--batch 32 --units 512 --repeats 5]``;
-``--scans auto sequential`` adds QRNNs with a given recurrence algorithm,
-``--host-inputs`` passes numpy batches (so each step also copies the batch to
-the device), ``--conv`` also times the candidate implementations of the
-causal convolution. By default the batch is put on the device once.
+Run: ``python benchmarks/bench_qrnn_layer.py [--units 128 256 512 1024
+--lengths 20 300 --repeats 5 --short-repeats 20]``; ``--windows 1 2``,
+``--scans auto sequential associative``, ``--gru`` and ``--inference`` add
+models and modes, ``--host-inputs`` passes numpy batches (so each step also
+copies the batch to the device), ``--profile`` times the pieces of a QRNN
+step instead (gate convolution, recurrence, rest, next to the LSTM's step,
+with the multiply-adds of each), ``--conv`` also times the candidate
+implementations of the causal convolution. By default the batch is put on
+the device once.
 
-Measured (samples/s, JAX 0.10.2 backend, Keras 3.15, batch 32, 2-core CPU
-shared with other jobs at load average 8-14, 2026-11-26; numpy batches)::
+Measured (JAX 0.10.2, Keras 3.15, 2-core CPU VM shared with four other
+agents' training jobs, 2026-12-06, ``nice -n 5``), window 2 (the default)::
 
-       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
-      20 train                125.1             55.6   25.8   50.6
-      20 inference            229.2            134.3   60.1  133.5
-     100 train                 35.5             20.2   10.1   16.7
-     100 inference             63.3             33.0   17.1   47.9
-     300 train                  9.6              6.0    2.6    5.0
-     300 inference             16.6             10.5    5.9    9.9
+    run 1, 06:48-06:55 UTC, load average 5.8-7.6     run 2, 06:57-07:03 UTC, load 5.2-7.1
+    units   T=20   T=300                              units    T=20   T=300  QRNN / LSTM samples/s at T=300
+      128  1.67x   2.02x                                128   1.61x   2.10x   93.5 / 44.6
+      256  2.48x   2.59x                                256   2.14x   2.89x   54.8 / 19.0
+      512  2.08x   4.20x                                512   2.88x   4.24x   29.5 / 7.0
+     1024  5.49x   7.39x                               1024   4.28x   8.76x   13.6 / 1.6
 
-    QRNN / LSTM, training at T = 300: window=1 3.69x, window=2 2.31x.
-    Repeats at T = 300 (train): window=1 3.17x, window=2 1.96x (a second
-    run); window=2 1.41x in a first run under heavier load (avg 14).
+Before this version (same machine, 2026-12-05): 1.73x at 256 units and
+2.68x at 512 (T = 300). The previous layer, this one and the LSTM in one
+interleaved process (T = 300, best of 4, 07:09-07:11 UTC, load 6-7):
+1.23x -> 2.11x at 128 units, 1.96x -> 3.36x at 256, 2.33x -> 3.67x at 512
+(QRNN steps 1.6-1.7x faster). Three changes, each measured in one interleaved
+process against the previous layer:
 
-Quiet machine (load average 0, same day 06:47 UTC), ``--lengths 300
---repeats 4``::
+* Without ``return_sequences`` the output gate is computed at the output
+  frame only (the last valid one per sequence): the convolution over all
+  frames computes z and f, a third fewer multiply-adds (fo pooling).
+* Window 2 computes Winograd's F(3, 2) (4 products per 3 frames, two
+  thirds of the direct convolution; F(2, 2) took 3 per 2) where that needs
+  fewer products with its zero frames (all lengths but 2 and 4): 4-9 %
+  faster steps at 128-256 units.
+* The Winograd products are 2-D matmuls: as width-1 convolutions (the
+  previous version) XLA's CPU backend computed their weight gradients as
+  convolutions over transposed copies of every transformed input
+  (``transpose_copy_fusion`` ops took over half of the op time in a
+  profile at 256 units); 1.14-1.3x
+  faster steps at 128-256 units.
 
-       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
-     300 train                 43.0             25.4   13.7   22.8
-     300 inference             99.0             57.1   28.8   65.6
+The 3x target holds from 512 units; at 128 units it does not (2.0-2.1x),
+at 256 in one run of three (2.59x, 2.89x, 3.36x), and this arithmetic
+leaves no margin there. ``--profile`` (T = 300, best of 3, 07:03-07:08
+UTC, load 7-8)::
 
-    QRNN / LSTM, training at T = 300: window=1 3.15x, window=2 1.86x.
+    units  QRNN step  gate conv  recurrence  rest  LSTM step  QRNN/LSTM  QRNN MACs  LSTM MACs  MAC ratio
+      128        479        431          38    10        960      2.00x      0.79M      1.38M      1.75x
+      256        929        703          50   176       2386      2.57x      1.57M      3.15M      2.00x
+      512       1665       1394         210    61       7788      4.68x      3.15M      7.86M      2.50x
+     1024       3139       2556         376   208      26050      8.30x      6.29M     22.02M      3.50x
 
-NVIDIA H100 80GB HBM3 (JAX 0.11.2 with CUDA 13, Keras 3.15.1, 2026-11-26,
-``benchmarks/gpu_check.sh``; Keras's LSTM runs cuDNN's kernel through
-``jax.experimental.rnn``, its GRU a ``lax.scan``; the QRNN's ``scan="auto"``
-is the associative scan there), batch on the device, best of 10::
+(ms per step; MACs per frame of a training step: the QRNN's gate
+convolution forward and weight gradient, the LSTM's input and recurrent
+matmuls forward, their weight gradients and the state's gradient.) The gate
+convolution is 75-90 % of a QRNN step and the recurrence 4-13 %: the
+sequential scan is not what holds small widths back. With 1152 input
+features a narrow LSTM does few more multiply-adds than the QRNN's
+convolution (1.75x at 128 units, 2x at 256), in matmuls whose weights fit
+in cache, so it runs them about as efficiently as the QRNN its large ones;
+the QRNN/LSTM ratio then stays near the multiply-add ratio (2.0-2.9x at
+256). From 512 units the LSTM's per-step matmuls lose efficiency (their
+weights no longer fit in cache) and the ratio exceeds the multiply-add
+ratio (4.2-8.8x). No exact rewrite of the window-2 convolution goes below
+one product per frame (window 1's cost): even then the bound would be 2.3x
+at 128 units and 2.7x at 256. The recurrence alternatives measured with
+``benchmarks/bench_scan.py`` (unrolling, a chunked closed form) were slower
+than the plain ``lax.scan`` on this CPU. At T = 20 fixed costs (the 3862-way
+head, Adam) weigh more and the ratios move most with the load: 128 units
+measured 1.6x in both runs here and 2.3x and 2.9x in two shorter runs at
+lower load (T = 20 only, ``--units 128 --short-repeats 25``).
+
+Earlier figures (2026-11-26, the previous layer, 512 units): CPU training
+at T = 300 2.68x the LSTM with window 2 (F(2, 2) as convolutions), 3.90x
+with window 1. NVIDIA H100 80GB HBM3 (JAX 0.11.2, CUDA 13; Keras's LSTM runs
+cuDNN's kernel; the QRNN's ``scan="auto"`` is the associative scan there),
+batch 32 on the device, best of 10, samples/s::
 
        T mode       QRNN (window=1)  QRNN (window=2)    LSTM     GRU
       20 train              18980.7          20532.6  10460.3 13807.4
-      20 inference          37350.9          44312.9  21564.0 28423.7
      100 train              20929.4          19682.9   5931.6  6519.4
-     100 inference          38099.4          35640.3   9932.7 13400.3
      300 train              16458.9          14188.5   2481.2  2636.9
      300 inference          41467.2          35071.3   6058.3  8697.5
 
-    QRNN / LSTM, training at T = 300: window=1 6.63x, window=2 5.72x
-    (T = 100: 3.53x / 3.32x; T = 20: 1.81x / 1.96x).
+    QRNN / LSTM, training at T = 300: window=1 6.63x, window=2 5.72x; at
+    batch 256 3.27x / 2.22x (1.76x / 1.56x with the sequential scan).
 
-Batch 256, T = 300 (``--scans auto sequential``), same machine::
+The GPU figures predate this version (output gate at the output frame,
+F(3, 2) as matmuls, both fewer multiply-adds, which the GPU's associative
+scan path shares); re-measure with ``benchmarks/gpu_check.sh``.
 
-    mode       QRNN w=1  QRNN w=2  w=1 sequential  w=2 sequential    LSTM     GRU
-    train       41042.7   27862.9         22093.9         19579.9  12534.3 11278.6
-    inference  109225.7   72024.4         35526.4         35803.3  30675.3 41503.8
-
-    QRNN / LSTM, training: window=1 3.27x, window=2 2.22x (1.76x / 1.56x
-    with the sequential scan).
-
-So on the GPU the 4x-over-LSTM target at T = 300 is met at batch 32 with
-both windows (5.7-6.6x) and missed at batch 256 (2.2-3.3x): there the H100
-is busy with matmuls (window=2 does the LSTM's multiply-adds, 1.6 TFLOP per
-training step) and cuDNN's LSTM fills it as well. The paper's "up to 16x"
-was measured against cuDNN at small batches and long sequences. With
-``--host-inputs`` (numpy batches) the first GPU run measured only 2.1x at
-batch 32 and 1.0-1.1x at batch 256, the same for every model: copying the
-batch (354 MB at batch 256) dominates, so a GPU user should feed data that
-is already on the device or prefetched.
-
-The tables above were measured when every window computed its convolution
-as one stacked matmul. With 1152 input features and 512 units the window-2
-QRNN then did as many multiply-adds as the LSTM (2*1152*3 vs 4*(1152+512)
-per unit and frame): its CPU advantage came only from one large matmul over
-all frames instead of T small ones, and the 2x target at T = 300 was met with
-window=1 (3.2-3.7x) and missed by about 7% with window=2 (1.86x on the quiet
-machine). Since then window 2 uses Winograd's minimal filtering F(2, 2)
-over time (``skqrnn.layers.qrnn._winograd_causal_conv2``): three matmuls per
-two frames instead of four. Same machine, load average 1-2, 2026-11-26
-09:28-09:32 UTC, two runs (``--lengths 300``, best of 4 and 5)::
-
-       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
-     300 train                 40.7             28.9   11.4   23.9
-     300 inference             86.8             57.8   23.0   56.6
-     300 train                 45.0             29.2   12.0   24.4
-     300 inference            109.5             70.9   25.0   59.5
-
-    QRNN / LSTM, training at T = 300: window=1 3.58x / 3.75x,
-    window=2 2.55x / 2.43x (2.13x even against the LSTM's best figure of
-    the day, 13.7). The recurrence itself is under 10 % of a QRNN training
-    step (benchmarks/bench_scan.py). The GPU figures above predate F(2, 2).
-
-Then, on JAX's CPU backend only, the gates are computed with ``ops.conv``
-(a width-1 convolution for each Winograd product; one convolution for the
-other windows), which XLA's CPU backend ran 10-20 % faster than the same
-matmuls (``--conv`` below). 11:05-11:08 UTC, load ~1.5, best of 5::
-
-       T mode       QRNN (window=1)  QRNN (window=2)   LSTM    GRU
-     300 train                 54.2             37.2   13.9   25.2
-     300 inference            107.5             72.0   22.9   54.6
-
-    QRNN / LSTM, training at T = 300: window=1 3.90x, window=2 2.68x
-    (a run minutes earlier, with the conv only in the Winograd products:
-    2.89x at LSTM 11.3).
-
-window=2 stays the classifiers' default (the layer's too) because it is
-the more accurate one wherever order within a few frames matters (same
-day, quiet machine): scikit-learn digits as 8 rows, three seeds, accuracy
-QRNN 0.899 (window 2) vs 0.841 (window 1), dcQRNN 0.920 vs 0.889; synthetic
-frame-level data (bench_sequence_models.py's frame part, one seed) QRNN
-GAP@20 0.765 vs 0.748 at the same order accuracy (0.93), dcQRNN 0.575 vs
-0.527 (order accuracy 0.83 vs 0.85). On video-level
-vectors (``timesteps=1``) the window is capped at 1 anyway. A user who
-needs the speed more sets ``window=1``.
-
-Causal convolution (``--conv``), forward+backward ms, B=32, T=300,
-1152 -> 1536, best of 4 interleaved rounds (load average 1-2)::
-
-    window  winograd F(2,2)  stacked matmul  per-tap matmuls  ops.conv
-    1                     -             977              951       776
-    2                  1416            1875             1881      1593
-    3                     -            2428             2590      2121
-
-F(2, 2) takes 0.75x the stacked matmul's time, as its multiply-add count
-predicts. An earlier run at B=16 under heavy load found the other three
-within noise of each other (window 2: 4012 / 4123 / 4068 ms); here
-``ops.conv`` was 15-20 % faster than the stacked matmul at windows 1 and
-3, which compute the same multiply-adds. Re-measured after the layer
-switched to ``ops.conv`` on JAX's CPU backend (F(2, 2) with convolution
-products), best of 5, 11:08 UTC::
+Causal convolution (``--conv``, 2026-11-26, previous layer), forward+backward
+ms, B=32, T=300, 1152 -> 1536, best of 5::
 
     window  winograd F(2,2)  stacked matmul  per-tap matmuls  ops.conv
     1                     -             969              899       767
     2                  1197            1719             1743      1513
     3                     -            2197             2376      1966
 
-so the layer's window-2 convolution now takes 0.70x the stacked matmul's
-time, and windows 1 and 3 (``ops.conv``) 0.79x and 0.89x.
+window=2 stays the classifiers' default (the layer's too) because it is
+the more accurate one wherever order within a few frames matters (digits as
+8 rows, three seeds: QRNN 0.899 with window 2 vs 0.841 with window 1).
 """
 
 import argparse

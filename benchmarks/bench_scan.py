@@ -8,6 +8,8 @@ against a float64 loop. Compiled with ``jax.jit`` / ``tf.function``; eager on
 torch, as Keras runs it there.
 
 Run: ``python benchmarks/bench_scan.py [--batch 64 --units 256 --repeats 7]``
+(on JAX it also times ``chunked_recurrence``, a blocked scan not used by
+the layer)
 (``KERAS_BACKEND=tensorflow`` / ``torch`` for the other backends).
 
 Measured (milliseconds, best of 7 interleaved rounds; fwd = forward,
@@ -46,6 +48,21 @@ NVIDIA H100 80GB HBM3 (JAX 0.11.2 with CUDA 13, Keras 3.15.1, 2026-11-26,
 A first GPU run that waited for results by copying them to the host timed
 the copy instead (18-35 ms for every method at T = 300); the script now
 waits on the device (``benchmarks/_device.py``).
+
+Chunked closed form (``chunked_recurrence`` here: running products and
+in-chunk recurrences for all chunks at once, then a scan over the chunks'
+end states) and unrolling, measured for issue 17 at the QRNN benchmark's
+shape, B=32, T=300, forward + backward ms, best of 7 (JAX 0.10.2, load
+average 7-8, 2026-12-06)::
+
+    units  sequential  unroll=2  unroll=4  chunked C=10  chunked C=20  associative
+      128        13.4      13.0      14.2          20.8          28.3         38.2
+      256        72.1      82.1     110.1         121.9         139.4        159.2
+
+so the plain sequential scan stays: every alternative makes more passes
+over (batch, time, units) arrays than the scan saves in loop steps. In a
+whole QRNN training step the recurrence is 4-13 % of the time at 128-1024
+units (``bench_qrnn_layer.py --profile``); the gate convolution is the rest.
 
 Conclusions used by ``scan="auto"`` (``skqrnn.layers.recurrence``): on CPU
 the sequential scan wins training (forward + backward) on every backend at
@@ -144,6 +161,40 @@ def interleaved(tasks, repeats):
     return best
 
 
+def chunked_recurrence(a, b, chunk):
+    """Blocked scan, a candidate ``scan="auto"`` does not use (measured slower on CPU).
+
+    Within chunks of ``chunk`` frames, all chunks at once: the running
+    product A_j of the forget gates and the in-chunk recurrence H_j from a
+    zero state (``chunk`` unrolled elementwise steps; products, never
+    divisions, so nothing underflows into a 0/0); then the chunks' start
+    states s_k = A_last s_(k-1) + H_last (a scan over T / chunk steps), and
+    h = A_j s + H_j. Frames are padded to a multiple of ``chunk`` with
+    (a, b) = (1, 0), which leave the state alone.
+    """
+    batch, length, units = a.shape
+    pad = -length % chunk
+    if pad:
+        a = ops.pad(a, ((0, 0), (0, pad), (0, 0)), constant_values=1.0)
+        b = ops.pad(b, ((0, 0), (0, pad), (0, 0)))
+    n = (length + pad) // chunk
+    a4 = ops.reshape(a, (batch, n, chunk, units))
+    b4 = ops.reshape(b, (batch, n, chunk, units))
+    prod, h = a4[:, :, 0], b4[:, :, 0]
+    prods, hs = [prod], [h]
+    for j in range(1, chunk):
+        prod = prod * a4[:, :, j]
+        h = a4[:, :, j] * h + b4[:, :, j]
+        prods.append(prod)
+        hs.append(h)
+    prods, hs = ops.stack(prods, axis=2), ops.stack(hs, axis=2)
+    # Start state of chunk k = end state of chunk k - 1.
+    ends = recurrence.linear_recurrence(prods[:, :, -1], hs[:, :, -1], method="sequential")
+    starts = ops.pad(ends[:, :-1], ((0, 0), (1, 0), (0, 0)))
+    h = prods * starts[:, :, None] + hs
+    return ops.reshape(h, (batch, n * chunk, units))[:, :length]
+
+
 def candidates():
     out = []
     if BACKEND in ("jax", "tensorflow"):
@@ -152,6 +203,9 @@ def candidates():
     else:
         out.append(("sequential (Python loop)", "sequential", None))
     out.append(("associative", "associative", None))
+    if BACKEND == "jax":
+        for chunk in (10, 20):
+            out.append((f"chunked (C={chunk}, not used)", "chunked", chunk))
     return out
 
 
@@ -181,6 +235,8 @@ def main(argv=None):
         tasks = {}
         for name, method, unroll in candidates():
             def fn(a, b, method=method, unroll=unroll):
+                if method == "chunked":
+                    return chunked_recurrence(a, b, unroll)
                 return recurrence.linear_recurrence(a, b, method=method, unroll=unroll)
 
             fwd = _compile(fn)

@@ -33,8 +33,10 @@ class QRNN(keras.layers.Layer):
     a Python-level RNN cell. Gates and recurrence are computed in float32
     even under a mixed-precision policy; only the convolution runs in the
     compute dtype. A window of 2 (the default) is computed with Winograd's
-    minimal filtering F(2, 2): three matrix products per pair of frames instead of
-    four, a quarter fewer multiply-adds for the same result.
+    minimal filtering F(3, 2): four matrix products per three frames instead
+    of six, a third fewer multiply-adds for the same result. Without
+    ``return_sequences`` the output gate is computed at the output frame
+    only.
 
     Parameters
     ----------
