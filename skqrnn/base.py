@@ -1068,6 +1068,20 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         ----------
         path : str or os.PathLike
             File name ending in ``.keras``.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from skqrnn import DenseNetClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X, y = rng.randn(40, 6), rng.randint(0, 2, size=(40, 3))
+        >>> clf = DenseNetClassifier(stem_units=8, growth_rate=4, block_layers=(1,),
+        ...                          epochs=1, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> clf.save(path)
+        >>> loaded = DenseNetClassifier.load(path)
+        >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
+        True
         """
         check_is_fitted(self)
         _persistence.save_estimator(self, path)

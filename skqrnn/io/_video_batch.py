@@ -271,17 +271,18 @@ def decode_labels(a, starts, ends, n_classes):
     return values, counts, ok
 
 
-#: The record-by-record decoder of ``_yt8m`` (decode, its problem exception,
-#: its error builder), for records outside the canonical layout. ``_yt8m``
-#: imports this module and registers them, so this module imports nothing
-#: of ``_yt8m`` (no import cycle).
+#: The module holding the record-by-record decoder (``_decode_video``, its
+#: ``_Problem`` exception, ``_record_error``), for records outside the
+#: canonical layout: ``skqrnn.io._yt8m``, which imports this module and
+#: registers itself, so this module imports nothing of it (no import cycle).
+#: Its names are looked up at each call, as an import would.
 _RECORD_DECODER = None
 
 
-def register_record_decoder(decode, problem, record_error):
+def register_record_decoder(module):
     """Called once by ``skqrnn.io._yt8m`` when it is imported."""
     global _RECORD_DECODER
-    _RECORD_DECODER = (decode, problem, record_error)
+    _RECORD_DECODER = module
 
 
 def decode_records(buf, ds, dl, spec, out, where):
@@ -295,7 +296,8 @@ def decode_records(buf, ds, dl, spec, out, where):
     """
     from ._protobuf import DecodeError
 
-    _decode_video, _Problem, _record_error = _RECORD_DECODER
+    _decode_video = _RECORD_DECODER._decode_video
+    _Problem, _record_error = _RECORD_DECODER._Problem, _RECORD_DECODER._record_error
 
     n = ds.shape[0]
     a = np.frombuffer(buf, _U8)

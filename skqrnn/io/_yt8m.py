@@ -9,6 +9,7 @@ in float32, truncates to ``max_frames`` and zero-pads.
 
 import math
 import os
+import sys
 import warnings
 from itertools import islice
 
@@ -1313,4 +1314,4 @@ def write_yt8m(
     return write_records(path, records, compression=compression)
 
 
-register_record_decoder(_decode_video, _Problem, _record_error)
+register_record_decoder(sys.modules[__name__])
