@@ -203,6 +203,7 @@ class StreamBatches(Batches):
         self._stop = None
         self._next = 0  # next index the training loop may ask for
         self._batch0 = _END  # batch 0 of this pass, kept until batch 1 is asked for
+        self._first = None  # batch 0 converted, for prior() and prior_input()
 
     def __len__(self):
         return self.source.length
@@ -294,12 +295,18 @@ class StreamBatches(Batches):
         if self.source.indexed:
             self.source.data.on_epoch_end()
 
+    def _converted_first(self):
+        """Batch 0, converted once (the network's input spec and label prior)."""
+        if self._first is None:
+            self._first = self.convert(self.source.first(), 0)
+        return self._first
+
     def prior(self):
-        X, Y, w = self.convert(self.source.first(), 0)
+        _, Y, w = self._converted_first()
         return Y, w
 
     def prior_input(self):
-        return self.convert(self.source.first(), 0)[0]
+        return self._converted_first()[0]
 
     def iter_eval(self):
         for i, batch in enumerate(self.source.iterate()):

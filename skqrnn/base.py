@@ -823,11 +823,15 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         return "val_gap" if self._target_type == MULTILABEL else "val_loss"
 
     def _early_stopping_active(self, train, val, streamed):
-        if self.early_stopping == "auto":
-            return val is not None and (streamed or train.n + val.n
-                                        >= AUTO_EARLY_STOPPING_MIN_SAMPLES
-                                        if isinstance(val, ArrayBatches) else True)
-        return bool(self.early_stopping)
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        if val is None:
+            return False
+        # A stream's size is unknown before it is read: validation data given
+        # with it is taken as the wish to stop early.
+        if streamed or not isinstance(val, ArrayBatches):
+            return True
+        return train.n + val.n >= AUTO_EARLY_STOPPING_MIN_SAMPLES
 
     def _new_network(self, train):
         """A new compiled network whose output layer starts at the training prior."""
