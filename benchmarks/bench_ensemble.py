@@ -1,37 +1,39 @@
 """Ensembles and distillation on real YouTube-8M video-level data (issue 16).
 
-**The full run is pending**: it needs the 2-core CPU for several hours (it
-was busy with other benchmarks when this script was written). Its figures go
-here.
-
 What it measures, on the same data for every row (``random_state=0``):
 
-- each member alone: DenseNet (defaults), the 2048-unit MLP of the quality
-  bar, Google's logistic model, and a cosine k-NN (scikit-learn);
-- the :class:`skqrnn.AveragingClassifier` of the four with ``weights="gap"``
-  (weights fitted on a held-out 20% of the training videos, members refitted
-  on all of them), with its weights;
-- a light student (a 512-unit MLP) trained on the labels alone, and the same
-  student distilled from the ensemble (:class:`skqrnn.DistilledClassifier`,
-  ``alpha=0.5``): from the fitted ensemble's in-sample probabilities
-  (``cv=None``, the fitted ensemble frozen), and with ``--oof`` also from
-  out-of-fold probabilities (``cv=3``: three more ensemble fits);
+- each member alone, with its defaults: :class:`skqrnn.DenseNetClassifier`,
+  :class:`skqrnn.QRNNClassifier`, :class:`skqrnn.DCQRNNClassifier` (fitted
+  inside the ensemble on all the training videos, so each row is that
+  model trained on its own);
+- their :class:`skqrnn.AveragingClassifier` with ``weights="gap"`` (weights
+  fitted on a held-out 20% of the training videos, members then refitted on
+  all of them), with its weights;
+- a DenseNet student of the single DenseNet's size (the defaults again)
+  distilled from the ensemble (:class:`skqrnn.DistilledClassifier`,
+  ``alpha=0.5``, temperature 1), from the fitted ensemble's in-sample
+  probabilities (``cv=None``, the ensemble frozen); with ``--oof`` also from
+  out-of-fold probabilities (``cv=3``: three more ensemble fits). The same
+  network trained on the labels alone is the DenseNet member's row.
 
-each with GAP@20 on the test videos, parameters, fit time (of the ensemble
-as a whole; members are fitted inside it) and prediction time per 1,000
-videos. The question: how much of the ensemble's gain over
-its best member does the distilled student keep, at what size and speed.
+Each row: GAP@20, Hit@1 and PERR on the test videos, parameters, MB of
+float32 weights, fit time (of the ensemble as a whole; members are fitted
+inside it) and prediction time per 1,000 videos. The question: how much of
+the ensemble's gain over its best member does the distilled student keep,
+at the single model's size and speed.
 
-Data: full run, the pool of the 20 sample shards and the first 84 shards of
-the tuning set (``../shared/data/yt8m-2018-video-tuning``) trains, the last
-16 tuning shards test (the split of ``bench_learning_curve.py``).
-``--quick``: the sample shipped with skqrnn
+Data: full run, the 20 sample shards and the first 84 shards of the tuning
+set (``../shared/data/yt8m-2018-video-tuning``) train (29,925 videos), the
+last 16 tuning shards test (4,625 videos; the split of
+``bench_learning_curve.py``). ``--quick``: the sample shipped with skqrnn
 (:func:`skqrnn.datasets.sample_paths`; 5 shards train, 1 tests), 2 epochs,
 small networks -- it checks that the script works, not the models.
 
 Run: ``python benchmarks/bench_ensemble.py --quick`` (under a minute on
-the 2-core CPU), ``python benchmarks/bench_ensemble.py [--oof] [--jsonl FILE]``.
+the 2-core CPU), ``python benchmarks/bench_ensemble.py [--oof] [--jsonl FILE]``
+(about 40 minutes on the idle 2-core CPU). Figures: ``benchmarks/README.md``.
 """
+
 
 import argparse
 import json
@@ -46,14 +48,13 @@ import scipy.sparse as sp
 import skqrnn  # noqa: F401  (picks the Keras backend before Keras is imported)
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.neighbors import KNeighborsClassifier
 
-from skqrnn import AveragingClassifier, DenseNetClassifier, DistilledClassifier
-from skqrnn.baselines import LogisticClassifier, MLPBaselineClassifier
+from skqrnn import (AveragingClassifier, DCQRNNClassifier, DenseNetClassifier,
+                    DistilledClassifier, QRNNClassifier)
 from skqrnn.datasets import sample_paths
 from skqrnn.ensemble import proba_matrix
 from skqrnn.io import load_yt8m
-from skqrnn.metrics import global_average_precision
+from skqrnn.metrics import global_average_precision, hit_at_k, precision_at_equal_recall_rate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SAMPLE = SHARED / "yt8m-2018-video-sample"
@@ -78,25 +79,23 @@ def load_data(quick, sample=SAMPLE, tuning=TUNING):
             np.ascontiguousarray(test.X, dtype=np.float32), sp.csr_matrix(test.y))
 
 
+def _quick(quick, **small):
+    """Small networks and 2 epochs for ``--quick``; the defaults otherwise."""
+    return {**small, "epochs": 2} if quick else {}
+
+
 def members(quick):
-    epochs = 2 if quick else None
-    small = dict(stem_units=256, growth_rate=64) if quick else {}
-
-    def e(params):
-        return params if epochs is None else {**params, "epochs": epochs}
-
     return [
-        ("densenet", DenseNetClassifier(**e(small), random_state=0)),
-        ("mlp", MLPBaselineClassifier(**e({"epochs": 15, "hidden_units": 256 if quick
-                                           else 2048}), random_state=0)),
-        ("logistic", LogisticClassifier(**e({}), random_state=0)),
-        ("knn", KNeighborsClassifier(n_neighbors=10, metric="cosine")),
+        ("densenet", DenseNetClassifier(**_quick(quick, stem_units=256, growth_rate=64),
+                                        random_state=0)),
+        ("qrnn", QRNNClassifier(**_quick(quick, units=64), random_state=0)),
+        ("dcqrnn", DCQRNNClassifier(**_quick(quick, growth_rate=32), random_state=0)),
     ]
 
 
 def student(quick):
-    return MLPBaselineClassifier(hidden_units=128 if quick else 512,
-                                 epochs=2 if quick else 15, random_state=0)
+    """The single DenseNet's configuration (the member's own)."""
+    return clone(members(quick)[0][1])
 
 
 def n_params(est):
@@ -106,15 +105,19 @@ def n_params(est):
         return int(est.model_.count_params())
     if hasattr(est, "estimators_"):
         return sum(n_params(m) for m in est.estimators_)
-    return 0  # k-NN: its training set
+    return 0
 
 
 def row(name, est, fit_s, X_test, Y_test):
+    proba_matrix(est, X_test, multilabel=True)  # the first call also compiles
     start = time.perf_counter()
     proba = proba_matrix(est, X_test, multilabel=True)
     predict_s = time.perf_counter() - start
+    params = n_params(est)
     return {"model": name, "GAP@20": float(global_average_precision(Y_test, proba)),
-            "params": n_params(est), "fit_s": fit_s,
+            "Hit@1": float(hit_at_k(Y_test, proba, k=1)),
+            "PERR": float(precision_at_equal_recall_rate(Y_test, proba)),
+            "params": params, "MB": params * 4 / 1e6, "fit_s": fit_s,
             "predict_s_per_1k": predict_s / X_test.shape[0] * 1000,
             "load": os.getloadavg()[0]}
 
@@ -158,8 +161,6 @@ def main(argv=None):
     report(r)
     print("  weights:", r["weights"])
 
-    alone, fit_s = timed_fit(student(args.quick), X, Y)
-    report(row("student on labels", alone, fit_s, X_test, Y_test))
     distilled = DistilledClassifier(FrozenEstimator(ensemble), student(args.quick),
                                     alpha=0.5, cv=None)
     distilled, fit_s = timed_fit(distilled, X, Y)
@@ -172,13 +173,22 @@ def main(argv=None):
         report(row("student distilled (out-of-fold)", oof, fit_s, X_test, Y_test))
 
     print()
-    header = f"{'model':<32} {'GAP@20':>7} {'params':>12} {'fit s':>7} {'predict s/1k':>13}"
+    header = (f"{'model':<32} {'GAP@20':>7} {'Hit@1':>6} {'PERR':>6} {'params':>11} {'MB':>5} "
+              f"{'fit s':>6} {'predict s/1k':>12}")
     print(header)
     print("-" * len(header))
     for r in rows:
         fit = "-" if np.isnan(r["fit_s"]) else f"{r['fit_s']:.0f}"
-        print(f"{r['model']:<32} {r['GAP@20']:>7.4f} {r['params']:>12,} {fit:>7} "
-              f"{r['predict_s_per_1k']:>13.3f}")
+        print(f"{r['model']:<32} {r['GAP@20']:>7.4f} {r['Hit@1']:>6.4f} {r['PERR']:>6.4f} "
+              f"{r['params']:>11,} {r['MB']:>5.0f} {fit:>6} {r['predict_s_per_1k']:>12.3f}")
+    best = max(r["GAP@20"] for r in rows[:len(ensemble.named_estimators_)])
+    gain = rows[len(ensemble.named_estimators_)]["GAP@20"] - best
+    if gain <= 0:
+        print(f"the ensemble did not beat its best member ({gain * 100:+.2f} GAP points)")
+    for r in rows[len(ensemble.named_estimators_) + 1:] if gain > 0 else ():
+        kept = (r["GAP@20"] - best) / gain if gain > 0 else float("nan")
+        print(f"{r['model']}: keeps {kept:.0%} of the ensemble's gain over its best member "
+              f"({gain * 100:+.2f} GAP points)")
     return rows
 
 

@@ -50,6 +50,25 @@ class StrictEarlyStopping(keras.callbacks.EarlyStopping):
         return super().get_monitor_value(logs)
 
 
+class AdaptiveLearningRate(keras.callbacks.ReduceLROnPlateau):
+    """Keras's ReduceLROnPlateau with its floor set relative to the starting
+    step size (``min_fraction * start_lr``; ``start_lr=None``: the
+    optimizer's step size when training begins), so one setting serves any
+    ``learning_rate``."""
+
+    def __init__(self, *, start_lr=None, min_fraction, **kwargs):
+        super().__init__(**kwargs)
+        self.start_lr = start_lr
+        self.min_fraction = min_fraction
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        start = self.start_lr
+        if start is None:
+            start = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.min_lr = self.min_fraction * float(start)
+
+
 def parse_interval(every):
     """``checkpoint_every`` as ``("epochs", n)`` or ``("seconds", s)``.
 

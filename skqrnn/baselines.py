@@ -47,7 +47,8 @@ class LogisticClassifier(KerasClassifierBase):
     (60, 3)
     """
 
-    def __init__(self, *, l2=1e-8, epochs=20, learning_rate=1e-3, batch_size=256,
+    def __init__(self, *, l2=1e-8, epochs=20, learning_rate=1e-3, lr_schedule="auto",
+                 batch_size=256,
                  optimizer="adam", validation_split=0.0, early_stopping=False, patience=5,
                  monitor="auto", restore_best_weights=True, callbacks=None,
                  class_weight=None, threshold=0.5, top_k=None, verbose=0, random_state=None,
@@ -55,6 +56,7 @@ class LogisticClassifier(KerasClassifierBase):
                  soft_targets=False):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
             optimizer=optimizer, validation_split=validation_split,
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,
@@ -110,7 +112,7 @@ class MLPBaselineClassifier(KerasClassifierBase):
     """
 
     def __init__(self, *, hidden_units=2048, dropout=0.5, epochs=24, learning_rate=2e-3,
-                 batch_size=256, optimizer="adam", validation_split=0.0,
+                 lr_schedule="auto", batch_size=256, optimizer="adam", validation_split=0.0,
                  early_stopping=False, patience=5, monitor="auto",
                  restore_best_weights=True, callbacks=None, class_weight=None, threshold=0.5,
                  top_k=None, verbose=0, random_state=None, checkpoint=None,
@@ -118,6 +120,7 @@ class MLPBaselineClassifier(KerasClassifierBase):
                  distribution=None, soft_targets=False):
         super().__init__(
             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
             optimizer=optimizer, validation_split=validation_split,
             early_stopping=early_stopping, patience=patience, monitor=monitor,
             restore_best_weights=restore_best_weights, callbacks=callbacks,

@@ -319,7 +319,8 @@ def test_validation_early_stopping_on_val_gap(ml_data):
     est = TinyNet(epochs=60, learning_rate=0.2, early_stopping=True, monitor="val_gap",
                   patience=2, validation_split=0.25).fit(X, Y)
     assert est.n_iter_ < 60
-    assert set(est.history_) == {"loss", "val_loss", "val_gap"}
+    # learning_rate: the adaptive schedule that early stopping brings ("auto")
+    assert set(est.history_) == {"loss", "val_loss", "val_gap", "learning_rate"}
     assert all(0 < g <= 1 for g in est.history_["val_gap"])
     # restore_best_weights: the final model scores the best epoch's val GAP.
     best = max(est.history_["val_gap"])
@@ -330,7 +331,8 @@ def test_early_stopping_on_an_unlogged_quantity_is_an_error(ml_data):
     # Keras only warns, and the fit would run every epoch without stopping.
     X, Y = ml_data
     with pytest.raises(ValueError, match=r"monitors 'val_accuracy', which this fit does not "
-                                         r"log; it logs \['loss', 'val_gap', 'val_loss'\]"):
+                                         r"log; it logs \['learning_rate', 'loss', 'val_gap', "
+                                         r"'val_loss'\]"):
         TinyNet(epochs=5, early_stopping=True, monitor="val_accuracy",
                 validation_split=0.25).fit(X, Y)
 

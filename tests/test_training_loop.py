@@ -185,3 +185,30 @@ def test_no_module_imports_one_that_imports_it_back():
             if m in reach(t) and not (m.startswith(t + ".") or t.startswith(m + ".")):
                 cycles.append((m, t))
     assert cycles == []
+
+
+def test_adaptive_learning_rate_divides_by_five_on_a_plateau_and_auto_follows_early_stopping():
+    # Labels with no relation to X: the validation loss stops improving at
+    # once, so the adaptive schedule must cut the step size epoch after epoch
+    # (by 5 each time, never below 1/125 of the start).
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 12).astype(np.float32)
+    Y = (rng.rand(400, 5) < 0.3).astype(np.int8)
+    params = dict(TINY, learning_rate=0.05, epochs=8, early_stopping=True, patience=8,
+                  validation_split=0.25, monitor="val_loss")
+    clf = DenseNetClassifier(lr_schedule="adaptive", **params).fit(X, Y)
+    lrs = np.array(clf.history_["learning_rate"])
+    ratios = lrs / 0.05
+    allowed = np.array([1, 0.2, 0.04, 0.008])
+    assert np.isclose(ratios[:, None], allowed[None, :], rtol=1e-5).any(axis=1).all(), ratios
+    assert np.all(np.diff(lrs) <= 0) and lrs[-1] < 0.05 * 0.2 * (1 + 1e-5)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(lrs[-1], rel=1e-5)
+
+    # "auto" is the adaptive schedule when the fit stops early, constant when not.
+    auto = DenseNetClassifier(**params).fit(X, Y)
+    np.testing.assert_allclose(auto.history_["learning_rate"], lrs, rtol=1e-6)
+    constant = DenseNetClassifier(**dict(params, early_stopping=False)).fit(X, Y)
+    assert "learning_rate" not in constant.history_
+    assert float(constant.model_.optimizer.learning_rate) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        DenseNetClassifier(lr_schedule="cosine").fit(X, Y)
