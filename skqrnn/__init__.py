@@ -20,7 +20,7 @@ _LAZY = {
     "DCQRNNClassifier": "skqrnn.qrnn",
     "AveragingClassifier": "skqrnn.ensemble",
     "DistilledClassifier": "skqrnn.ensemble",
-    "load_model": "skqrnn.base",
+    "load_model": "skqrnn._loading",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -149,7 +149,7 @@ def _save_estimator(estimator, path):
 
 
 def _load_estimator(path, expected=None):
-    from .base import load_model
+    from ._loading import load_model
 
     if not os.path.exists(path):
         raise CLIError(f"model file {path} does not exist.")
@@ -166,11 +166,28 @@ def _load_estimator(path, expected=None):
 
 
 def _input_spec(estimator):
-    """(level, dequantize) of the data a fitted estimator was trained on."""
-    ndim = len(estimator.model_.inputs[0].shape)
-    level = "frame" if ndim == 3 else "video"
-    dequantize = getattr(estimator, "_input_dtype", "float32") != "uint8"
-    return level, dequantize
+    """(level, dequantize) of the data a fitted estimator was trained on.
+
+    An ensemble's skqrnn networks must agree; its other members (scikit-learn
+    estimators) read video-level float features.
+    """
+    networks = list(_networks(estimator))
+    specs = {(("frame" if len(net.model_.inputs[0].shape) == 3 else "video"),
+              getattr(net, "_input_dtype", "float32") != "uint8") for net in networks}
+    if len(specs) > 1:
+        raise CLIError(f"{type(estimator).__name__}'s networks read different inputs "
+                       f"({sorted(specs)}): predict with each network on its own.")
+    return specs.pop() if specs else ("video", True)
+
+
+def _networks(estimator):
+    """The fitted skqrnn networks that predict for ``estimator``."""
+    if hasattr(estimator, "model_"):
+        yield estimator
+    for member in getattr(estimator, "estimators_", ()):
+        yield from _networks(member)
+    if hasattr(estimator, "student_"):  # a distilled model predicts with its student
+        yield from _networks(estimator.student_)
 
 
 def _stream(pattern, *, level, batch_size, dequantize=True, shuffle=False, random_state=0,

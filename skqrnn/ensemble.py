@@ -309,6 +309,36 @@ def _load_directory(directory, cls, path):
     return stored._from_manifest(manifest, directory, path)
 
 
+def is_composite_file(path):
+    """Whether ``path`` is a directory or zip file an ensemble's ``save()`` wrote."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return os.path.isfile(os.path.join(path, MANIFEST_NAME))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return MANIFEST_NAME in archive.namelist()
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def load_composite(path, cls=None):
+    """The ensemble (of class ``cls``, or any) saved at ``path``; see ``_SavableMixin.load``."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return _load_directory(path, cls, path)
+    with open(path, "rb") as f:
+        if not zipfile.is_zipfile(f):
+            raise ValueError(f"{path} is neither a directory nor a zip file written by an "
+                             "skqrnn ensemble's save().")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(tmp)  # names are sanitized (no .., no absolute paths)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise ValueError(f"{path} is a damaged zip file ({exc}).") from None
+        return _load_directory(tmp, cls, path)
+
+
 class _SavableMixin:
     """``save``/``load`` of a composite estimator: a directory or a ``.zip``."""
 
@@ -381,20 +411,7 @@ class _SavableMixin:
         estimator : instance of ``cls``
             The fitted estimator.
         """
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            return _load_directory(path, cls, path)
-        with open(path, "rb") as f:
-            if not zipfile.is_zipfile(f):
-                raise ValueError(f"{path} is neither a directory nor a zip file written by an "
-                                 "skqrnn ensemble's save().")
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    archive.extractall(tmp)  # names are sanitized (no .., no absolute paths)
-            except (zipfile.BadZipFile, EOFError) as exc:
-                raise ValueError(f"{path} is a damaged zip file ({exc}).") from None
-            return _load_directory(tmp, cls, path)
+        return load_composite(path, cls)
 
     def _manifest(self, members, skip_params):
         return {"format": MANIFEST_FORMAT,

@@ -85,6 +85,32 @@ def test_predict_writes_a_kaggle_submission(trained):
     assert first["id"] == data.ids[0] and len(first["labels"]) == 5
 
 
+def test_evaluate_and_predict_take_a_saved_ensemble(trained, tmp_path, capsys):
+    # An ensemble's save() directory is a model file for the command line too.
+    from skqrnn import AveragingClassifier, DenseNetClassifier
+    from skqrnn.base import load_model
+    from skqrnn.metrics import global_average_precision
+
+    d, model, shards = trained
+    data = load_yt8m(shards[1])
+    other = DenseNetClassifier(stem_units=16, growth_rate=8, block_layers=(1,), epochs=1,
+                               random_state=1).fit(data.X, data.y)
+    ens = AveragingClassifier([("a", load_model(model)), ("b", other)], weights=[0.7, 0.3])
+    ens.fit(data.X, data.y)  # refits both members on this shard
+    ens_dir = tmp_path / "ensemble"
+    ens.save(ens_dir)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(ens_dir), "--data", shards[-1], "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    test = load_yt8m(shards[-1])
+    assert got["gap"] == pytest.approx(
+        global_average_precision(test.y, ens.predict_proba(test.X)), abs=1e-6)
+    out = tmp_path / "sub.csv"
+    assert main(["predict", "--model", str(ens_dir), "--data", shards[-1], "--out", str(out),
+                 "--quiet"]) == 0
+    assert len(out.read_text().splitlines()) == test.X.shape[0] + 1
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     shard = sample_paths()[0]
     out = tmp_path / "m.keras"

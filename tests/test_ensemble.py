@@ -269,6 +269,13 @@ def test_save_load_round_trip(fitted_mixed, data, tmp_path, name):
     assert isinstance(loaded.named_estimators_.densenet, DenseNetClassifier)
     with pytest.raises(ValueError, match="holds a AveragingClassifier"):
         DistilledClassifier.load(path)
+    # skqrnn.load_model reads what any save() wrote, networks and ensembles alike.
+    again = skqrnn.load_model(path)
+    assert type(again) is AveragingClassifier
+    np.testing.assert_array_equal(again.predict_proba(Xt), fitted_mixed.predict_proba(Xt))
+    member = tmp_path / "member.keras"
+    fitted_mixed.named_estimators_.densenet.save(member)
+    assert isinstance(skqrnn.load_model(member), DenseNetClassifier)
 
 
 def test_pickle_round_trip(fitted_mixed, data):
