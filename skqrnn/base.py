@@ -975,8 +975,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 callbacks.append(copy.deepcopy(cb))
             except Exception:  # e.g. a callback holding a lock or a file handle
                 callbacks.append(cb)
+        monitor = self._monitor(val)
         if self._lr_schedule(stop_early) == "adaptive":
-            monitor = self._monitor(val)
             # An optimizer instance brings its own step size (read at train begin).
             start_lr = (None if isinstance(self.optimizer, keras.optimizers.Optimizer)
                         else self.learning_rate_)
@@ -986,7 +986,6 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 start_lr=start_lr, min_fraction=LR_MIN_FRACTION,
             ))
         if stop_early:
-            monitor = self._monitor(val)
             if monitor.startswith("val_") and val is None:
                 raise ValueError(
                     f"early_stopping with monitor={monitor!r} needs validation data: set "
