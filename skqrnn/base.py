@@ -636,9 +636,9 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 incremental=incremental, seed=seed, epoch=start)
             try:
                 if reset:
-                    self.learning_rate_ = (
-                        (AUTO_LEARNING_RATE_EARLY_STOPPING if stop_early else AUTO_LEARNING_RATE)
-                        if isinstance(self.learning_rate, str) else float(self.learning_rate))
+                    self.learning_rate_ = (self._auto_learning_rate(stop_early)
+                                           if isinstance(self.learning_rate, str)
+                                           else float(self.learning_rate))
                 callbacks = self._make_callbacks(val, stop_early and not incremental,
                                                  start + epochs)
                 with distribution_scope(self, batch_size=self.batch_size_):
@@ -829,6 +829,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             if n >= AUTO_EARLY_STOPPING_MIN_SAMPLES:
                 return AUTO_VALIDATION_FRACTION
         return 0.0
+
+    def _auto_learning_rate(self, stop_early):
+        """``learning_rate="auto"`` for this fit (after the data are read)."""
+        return AUTO_LEARNING_RATE_EARLY_STOPPING if stop_early else AUTO_LEARNING_RATE
 
     def _lr_schedule(self, stop_early):
         """``lr_schedule`` with "auto" resolved: adaptive when the fit stops early."""
