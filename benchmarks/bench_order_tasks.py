@@ -17,10 +17,10 @@ number of epochs as the QRNNs (30 by default). Rows:
 
 ``QRNN defaults`` / ``dcQRNN defaults``
     ``QRNNClassifier(epochs=30)``, ``DCQRNNClassifier(epochs=30)``: every
-    other parameter at the current default (batch 256, learning rate 2e-3).
-``... batch B``, ``lr``, ``units`` ...
-    the same estimator with the parameters named (candidates for the
-    data-adaptive policy; ``--config`` adds any others).
+    other parameter at the current default (automatic batch, 64 at 1,500).
+``dcQRNN lr 5e-3``
+    the dcQRNN with its learning rate given (``--config`` adds other
+    candidates).
 
 Accuracy on a held-out test set of the same size as the training set (the
 standard error of one accuracy near 0.95 on 1,500 test sequences is 0.6
@@ -28,81 +28,28 @@ points), fit wall-clock seconds. Every finished fit is appended as one JSON
 line to ``--jsonl`` (default ``/tmp/seq/results.jsonl``).
 
 Run: ``python benchmarks/bench_order_tasks.py --quick`` (T = 20, F = 128:
-LSTM(64), QRNN defaults and recommended, one seed: ~4 min on the loaded
+LSTM(64), QRNN and dcQRNN defaults, one seed: ~4 min on the loaded
 2-core CPU), ``python benchmarks/bench_order_tasks.py`` (every row on the
 grid below, 2 seeds: several hours on 2 cores), ``--cells``, ``--models``, ``--seeds``, ``--config
 'NAME:QRNN:batch_size=64,learning_rate=5e-3'`` for extra candidates,
 ``--digits`` for scikit-learn's digits read row by row (the check that the
-recommendation does not lose on real sequences).
+defaults do not lose on real sequences).
 
-Measured (2-core CPU VM shared with three other agents' jobs, load average
-6-10, so fit seconds are 2-4x an idle machine's; JAX backend, Keras 3.15.1;
-2026-12-06 05:33-07:10 UTC; 1,500 train / 1,500 test sequences, 30 epochs,
-seed 0 -- one seed only, the machine allowed no more; skqrnn at b3bd1d4..7b0e81d,
-whose commits in between sped up the QRNN layer: 8a5bf8d, 3c3f0e7)::
+Measured 2026-12-06 (2-core VM, JAX, load average 6-10, seed 0), accuracy
+with the current defaults; the full table, the history of the defaults and
+what is not measured are in ``benchmarks/README.md`` ("Order tasks")::
 
-    accuracy (fit s)   T20-F16-snr8  T20-F128-snr8  T100-F16-snr8  T100-F128-snr8  T300-F16-snr8
-    LSTM(64)           0.997 (15)    0.986 (19)     0.979 (33)     0.723 (31)      0.938 (148)
-    GRU(64)            -             0.999 (12)     0.999 (23)     0.683 (24)      0.995 (170)
-    QRNN defaults      0.985 (35)    0.745 (89)     0.527 (283)    0.526 (287)     -
-    dcQRNN defaults    -             0.767 (135)    0.555 (433)    -               -
-    QRNN recommended   -             0.995 (109)    0.984 (258)    -               0.989 (779)
-    dcQRNN recommended -             0.956 (131)    0.990 (495)    -               -
+    cell             LSTM(64)  GRU(64)  QRNN   dcQRNN  dcQRNN at 2e-3
+    T20-F128-snr8    0.986     0.999    0.995  0.995   0.956
+    T100-F16-snr8    0.979     0.999    0.984  0.992   0.990
+    T300-F16-snr8    0.938     0.995    0.989  -       -
+    T20-F128-snr4    0.695     0.702    0.671  0.703   0.671
+    T100-F16-snr4    0.662     0.692    0.711  0.699   0.661
+    T20-F1152-snr8   0.664     0.763    0.673  0.661   0.626
 
-    "recommended" = batch_size by the rule below (1,500 -> 64) and the QRNN
-    forget gate's bias initialized to 3 (then emulated; now the defaults); every
-    other parameter at its default (units 512 / growth rate 256, window 2,
-    fo-pooling, dropout 0.5, learning rate 2e-3, readout "last").
-    Parameters: LSTM(64) 20.8k (F16) / 49.5k (F128), GRU(64) 15.8k / 37.3k,
-    QRNN 51.3k / 395.8k, dcQRNN 446.6k / 791.7k.
-
-    Ablations (same data, seed 0):
-    T100-F16-snr8  QRNN batch 64                       0.558 (318)
-                   QRNN forget bias 3, batch 256       0.973 (385)
-                   QRNN forget bias 3, batch 64        0.984 (258)
-    T20-F128-snr8  QRNN batch 64                       0.805 (102)
-                   QRNN forget bias 3, batch 256       0.989 (105)
-                   QRNN forget bias 3, batch 64        0.995 (109)
-                   QRNN forget bias 3, batch 32        0.967 (49)
-                     (batch 32 = base.py's current "auto", ~n/64, at 1,500)
-                   dcQRNN recommended + dropout 0.2    0.944 (121)
-                   dcQRNN recommended + lr 1e-3        0.932 (124)
-                   dcQRNN recommended + lr 5e-3        0.995 (116)
-
-    scikit-learn digits, 8 rows of 8 pixels, 898 train / 899 test, 40 epochs
-    (``--digits``; the QRNN rows of bench_sequence_models.py, with their
-    hand-set units 64 / growth rate 32, batch 64, lr 3e-3: 0.9255 / 0.9088)
-    QRNN defaults       0.865 (34)      QRNN recommended    0.934 (16)
-    dcQRNN defaults     0.920 (53)      dcQRNN recommended  0.942 (37)
-                                        ... + lr 5e-3       0.938 (36)
-
-    Video level, real YouTube-8M sample (bench_sequence_models.py's split,
-    4,731 train / 1,158 test, seed 0; the batch rule keeps 256 there):
-    QRNNClassifier() GAP@20 0.5880 (fit 89 s), with forget bias 3 0.5922
-    (81 s). dcQRNN not checked.
-
-Reading. The defaults fail the order task with every T tried (0.53-0.77
-against the LSTM's 0.72-0.997) and the main cause is not the batch size but
-the forget gate's initialization: with a zero bias ``f = sigmoid(0) = 0.5``,
-so the state halves at every frame and an event 20 frames back weighs 1e-6;
-the gradient that would teach the gate to hold it is as small. Batch 64
-alone (24 steps an epoch instead of 6) only moved the QRNN from 0.745 to
-0.805 at T = 20 and from 0.527 to 0.558 at T = 100; a forget bias of 3
-alone (``f = 0.95`` at the start) took it to 0.989 / 0.973, both together
-to 0.995 / 0.984 -- within 2 points of the LSTM or above it. dcQRNN with
-both: 0.990 at T = 100 (LSTM 0.979) but 0.956 at T = 20, F = 128 (LSTM
-0.986, GRU 0.999), 3 points short; dropout 0.2 (0.944) and learning rate
-1e-3 (0.932) did not help, learning rate 5e-3 did (0.995). T = 300: the
-recommended QRNN 0.989, LSTM 0.938, GRU 0.995.
-
-Recommendation (one seed per figure: read differences under ~1 point as
-noise): ``batch_size="auto"`` = ``batch_rule(n_samples)`` above (~n/16,
-not ~n/64: at 1,500 sequences batch 32 scored 0.967 against 64's 0.995, and
-~n/16 keeps 256 for the 4,731-video sample the defaults were tuned on); the QRNN
-layer's forget-gate bias initialized to 3 for frame-level input; dcQRNN
-learning rate 5e-3 while the automatic batch is below 256 (small data),
-2e-3 from 4,096 samples on, where its video-level defaults were tuned;
-everything else unchanged.
+(dcQRNN: ``learning_rate="auto"`` is 5e-3 on small frame-level data; the
+last column is the shared 2e-3, the "dcQRNN lr 5e-3" row's counterpart when
+it was measured.)
 """
 
 import argparse
