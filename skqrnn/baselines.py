@@ -48,9 +48,8 @@ class LogisticClassifier(KerasClassifierBase):
     """
 
     def __init__(self, *, l2=1e-8, epochs=20, learning_rate=1e-3, lr_schedule="auto",
-                 batch_size=256,
-                 optimizer="adam", validation_split=0.0, early_stopping=False, patience=5,
-                 monitor="auto", restore_best_weights=True, callbacks=None,
+                 batch_size=256, optimizer="adam", validation_split=0.0, early_stopping=False,
+                 patience=5, monitor="auto", restore_best_weights=True, callbacks=None,
                  class_weight=None, threshold=0.5, top_k=None, verbose=0, random_state=None,
                  checkpoint=None, checkpoint_every=1, warm_start=False, distribution=None,
                  soft_targets=False):
