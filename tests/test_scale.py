@@ -103,7 +103,9 @@ def test_fit_on_shards_with_validation_shards(shards):
     assert clf.n_features_in_ == 1152
     np.testing.assert_array_equal(clf.classes_, np.arange(N_CLASSES))
     assert clf.n_iter_ == 3
-    assert set(clf.history_) == {"loss", "val_loss", "val_gap"}
+    # Validation data turn early stopping on ("auto"), which brings the
+    # adaptive schedule and its per-epoch learning_rate.
+    assert set(clf.history_) == {"loss", "val_loss", "val_gap", "learning_rate"}
     assert all(len(v) == 3 for v in clf.history_.values())
     # One optimizer step per batch: 960 records in batches of 64 -> 15 per epoch.
     assert int(clf.model_.optimizer.iterations.numpy()) == 3 * len(stream) == 45
