@@ -333,6 +333,13 @@ def load_composite(path, cls=None):
     with tempfile.TemporaryDirectory() as tmp:
         try:
             with zipfile.ZipFile(path) as archive:
+                # Members are read up to their declared sizes: bounding the sum
+                # refuses a zip bomb before anything is written.
+                limit = _persistence._MAX_EXPANSION * os.path.getsize(path) + 2**20
+                if sum(info.file_size for info in archive.infolist()) > limit:
+                    raise ValueError(f"{path} would unpack to more than {limit} bytes, more "
+                                     "than an ensemble's save() writes; the file was tampered "
+                                     "with.")
                 archive.extractall(tmp)  # names are sanitized (no .., no absolute paths)
         except (zipfile.BadZipFile, EOFError) as exc:
             raise ValueError(f"{path} is a damaged zip file ({exc}).") from None

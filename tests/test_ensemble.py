@@ -278,6 +278,17 @@ def test_save_load_round_trip(fitted_mixed, data, tmp_path, name):
     assert isinstance(skqrnn.load_model(member), DenseNetClassifier)
 
 
+def test_load_refuses_a_zip_bomb_before_unpacking(tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("skqrnn_ensemble.json", "{}")
+        archive.writestr("member.joblib", b"\0" * (20 << 20))  # 20 MiB in ~20 kB
+    with pytest.raises(ValueError, match="would unpack to more than .* tampered"):
+        skqrnn.load_model(bomb)
+
+
 def test_pickle_round_trip(fitted_mixed, data):
     _, _, Xt, _ = data
     again = pickle.loads(pickle.dumps(fitted_mixed))
