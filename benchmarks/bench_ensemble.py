@@ -37,7 +37,8 @@ the 2-core CPU), ``python benchmarks/bench_ensemble.py [--oof] [--jsonl FILE]``
 Measured 2026-12-06 (2-core VM, loaded), GAP@20 on the 4,625 test videos::
 
     densenet 0.7011   qrnn 0.6929   dcqrnn 0.7012   ensemble 0.7145 (+1.33)
-    DenseNet student distilled in-sample 0.7033: 16% of the ensemble's gain
+    DenseNet student distilled in-sample 0.7033: 16% of the ensemble's gain;
+    out-of-fold (--oof) 0.6956, below the DenseNet alone
 """
 
 
