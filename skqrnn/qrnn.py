@@ -193,6 +193,16 @@ class _SequenceClassifier(KerasClassifierBase):
         return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")(x, mask=mask)
 
 
+_FORGET_BIAS_DOC = """\
+    forget_bias : float, default={forget_bias}
+        Initial bias of the forget gates: each layer's state starts out
+        keeping ``sigmoid(forget_bias)`` of itself per frame (0.95 at 3), so
+        that an event seen early survives the frames after it. At 0 the QRNN
+        did not learn which of two events came first over 100 frames (0.53
+        accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
+        ``benchmarks/bench_order_tasks.py``).
+"""
+
 _SHARED_PARAMS_DOC = """
     epochs : int, default={epochs}
         Passes over the training data per ``fit``; with early stopping, the
@@ -329,14 +339,7 @@ class QRNNClassifier(_SequenceClassifier):
         ``benchmarks/bench_sequence_models.py``).
     zoneout : float, default={zoneout}
         Zoneout rate on the forget gate during training.
-    forget_bias : float, default={forget_bias}
-        Initial bias of the forget gates: each layer's state starts out
-        keeping ``sigmoid(forget_bias)`` of itself per frame (0.95 at 3), so
-        that an event seen early survives the frames after it. At 0 the QRNN
-        did not learn which of two events came first over 100 frames (0.53
-        accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
-        ``benchmarks/bench_order_tasks.py``).
-    dropout : float, default={dropout}
+{forget_bias_doc}    dropout : float, default={dropout}
         Dropout rate between QRNN layers and before the output layer.
     bidirectional : bool, default=False
         Run each layer forwards and backwards in time
@@ -545,14 +548,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         The recurrence (see :class:`QRNNClassifier`).
     zoneout : float, default={zoneout}
         Zoneout rate on the forget gate during training.
-    forget_bias : float, default={forget_bias}
-        Initial bias of the forget gates: each layer's state starts out
-        keeping ``sigmoid(forget_bias)`` of itself per frame (0.95 at 3), so
-        that an event seen early survives the frames after it. At 0 the QRNN
-        did not learn which of two events came first over 100 frames (0.53
-        accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
-        ``benchmarks/bench_order_tasks.py``).
-    dropout : float, default={dropout}
+{forget_bias_doc}    dropout : float, default={dropout}
         Dropout rate of the transitions and before the output layer.
     compression : float, default={compression}
         A transition between blocks shrinks the width to
@@ -739,6 +735,7 @@ def _fill_doc(cls, **defaults):
                                              cls, "_FRAME_LEARNING_RATE_DOC", "")).rstrip()
         + "\n",
         notes=_SEQUENCE_NOTES_DOC.strip("\n") + "\n",
+        forget_bias_doc=_FORGET_BIAS_DOC.format(forget_bias=defaults["forget_bias"]),
     )
     cls.__doc__ = cls.__doc__.format(**defaults)
 
