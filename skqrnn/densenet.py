@@ -2,6 +2,7 @@
 
 import keras
 
+from ._docs import fill_doc
 from ._params import Bool, Int, IntSequence, Real
 from .base import BN_MOMENTUM, KerasClassifierBase
 
@@ -31,104 +32,28 @@ class DenseNetClassifier(KerasClassifierBase):
 
     Parameters
     ----------
-    stem_units : int or None, default=2048
+    stem_units : int or None, default={stem_units}
         Width of the linear stem layer (the first block's input width).
         ``None``: no stem; the first block reads the (normalized) input
         features themselves, so they reach the output layer unchanged
         through the dense connections.
-    growth_rate : int, default=128
+    growth_rate : int, default={growth_rate}
         Units each layer of a block adds to the block's width (``k``).
-    block_layers : tuple of int, default=(2,)
+    block_layers : tuple of int, default={block_layers}
         Number of layers in each dense block (e.g. ``(4, 4, 4)`` for three
         blocks with transitions between them).
-    bottleneck : bool, default=False
+    bottleneck : bool, default={bottleneck}
         Put a ``Dense(4 * growth_rate)`` bottleneck in front of each layer.
-    compression : float, default=0.5
+    compression : float, default={compression}
         Transition layers shrink the width to ``floor(compression * width)``
         (``0 < compression <= 1``).
-    dropout : float, default=0.5
+    dropout : float, default={dropout}
         Dropout rate after each transition and before the output layer.
-    input_batchnorm : bool, default=True
+    input_batchnorm : bool, default={input_batchnorm}
         Normalize the input features with batch normalization before the
         stem (useful for unscaled features; YouTube-8M's are roughly unit
         scale, and it still helps there).
-    epochs : int, default=20
-        Passes over the training data per ``fit``; with early stopping, the
-        most it may make.
-    batch_size : int or "auto", default="auto"
-        Samples per gradient step (and the largest prediction batch).
-        ``"auto"``: the largest power of two at most ``n_samples / 16``,
-        between 32 and 256 (256 from 4,096 samples on), so that small data
-        gets enough gradient steps per epoch.
-    learning_rate : float or "auto", default="auto"
-        Adam step size. ``"auto"``: 2e-3 when the fit runs all its epochs,
-        5e-4 when it stops early (more, smaller steps; on 30k real videos
-        GAP@20 0.697 against 0.683 at 2e-3).
-    lr_schedule : {"constant", "adaptive", "auto"}, default="auto"
-        ``"adaptive"``: divide the step size by 5 each time ``monitor``
-        fails to improve for an epoch (by 1e-4 for GAP), at most three
-        times (scikit-learn's MLP ``learning_rate="adaptive"``, per epoch).
-        ``"auto"``: adaptive when the fit stops early and the optimizer is
-        not an instance, constant otherwise.
-    optimizer : str, optimizer class or instance, default="adam"
-        See :class:`~skqrnn.base.KerasClassifierBase`.
-    validation_split : float, default=0.0
-        Fraction of the samples (the last ones) held out for validation.
-    early_stopping : bool or "auto", default="auto"
-        Stop when ``monitor`` stops improving for ``patience`` epochs and
-        keep the best epoch. ``"auto"``: on from 10,000 training samples
-        (holding out ``validation_split``, or 10%), or when a stream is
-        given ``validation_data``; off below, where a 10% hold-out costs
-        more than early stopping saves.
-    patience : int, default=3
-        Epochs without improvement before stopping.
-    monitor : str, default="auto"
-        ``"val_gap"`` (GAP@20 on validation), ``"val_loss"``, ``"loss"``;
-        ``"auto"``: ``"val_gap"`` for multi-label targets, ``"val_loss"``
-        otherwise.
-    restore_best_weights : bool, default=True
-        With early stopping, keep the best epoch's weights.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks (deep-copied at each fit).
-    class_weight : dict, "balanced" or None, default=None
-        Class weights for 1-D targets.
-    threshold : float, default=0.5
-        Multi-label ``predict`` threshold on the probabilities.
-    top_k : int or None, default=None
-        Multi-label ``predict``: at most ``top_k`` labels per sample.
-    verbose : int, default=0
-        0 silent, 1 progress bar, 2 one line per epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seed for initialization, dropout and shuffling.
-    warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit`` (its
-        network parameters must be unchanged).
-    distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
-        Train and predict across several devices (see
-        :class:`~skqrnn.base.KerasClassifierBase`).
-    soft_targets : bool, default=False
-        Accept a 2-D ``y`` of target probabilities in [0, 1] (e.g. a
-        teacher's ``predict_proba``) and train against them (see
-        :class:`~skqrnn.base.KerasClassifierBase`).
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (``arange(n_labels)`` for multi-label targets).
-    n_outputs_ : int
-        Width of the output layer.
-    n_features_in_ : int
-        Number of input features.
-    feature_names_in_ : ndarray of str
-        Column names of a DataFrame ``X``, when fitted on one.
-    model_ : keras.Model
-        The trained network (outputs probabilities).
-    history_ : dict of list
-        Per-epoch logs (``loss``, ``val_loss``, ``val_gap``; ``learning_rate``
-        with the adaptive schedule).
-    n_iter_ : int
-        Number of epochs trained.
-
+{shared}
     See Also
     --------
     skqrnn.base.KerasClassifierBase : The shared estimator machinery.
@@ -288,3 +213,7 @@ class DenseNetClassifier(KerasClassifierBase):
     def _bn_relu(h, prefix):
         h = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{prefix}_bn")(h)
         return keras.layers.ReLU(name=f"{prefix}_relu")(h)
+
+
+# The docstring states the defaults of the signature, so they cannot drift.
+fill_doc(DenseNetClassifier, n_features_in="Number of input features.")

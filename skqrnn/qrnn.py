@@ -13,6 +13,7 @@ import math
 import keras
 import numpy as np
 
+from ._docs import fill_doc, signature_defaults
 from ._params import Bool, Check, Int, IntSequence, Options, Real
 from .base import AUTO_BATCH_MAX, BN_MOMENTUM, KerasClassifierBase
 from .layers import QRNN, Dequantize
@@ -201,85 +202,6 @@ _FORGET_BIAS_DOC = """\
         did not learn which of two events came first over 100 frames (0.53
         accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
         ``benchmarks/bench_order_tasks.py``).
-"""
-
-_SHARED_PARAMS_DOC = """
-    epochs : int, default={epochs}
-        Passes over the training data per ``fit``; with early stopping, the
-        most it may make.
-    batch_size : int or "auto", default="{batch_size}"
-        Samples per gradient step (and the largest prediction batch).
-        ``"auto"``: the largest power of two at most ``n_samples / 16``,
-        between 32 and 256 (256 from 4,096 samples on), so that small data
-        gets enough gradient steps per epoch.
-    learning_rate : float or "auto", default="{learning_rate}"
-        Adam step size. ``"auto"``: 2e-3 when the fit runs all its epochs,
-        5e-4 when it stops early (more, smaller steps; on 30k real videos
-        GAP@20 0.697 against 0.683 at 2e-3).{frame_learning_rate}
-    lr_schedule : {{"constant", "adaptive", "auto"}}, default="auto"
-        ``"adaptive"``: divide the step size by 5 each time ``monitor``
-        fails to improve for an epoch (by 1e-4 for GAP), at most three
-        times (scikit-learn's MLP ``learning_rate="adaptive"``, per epoch).
-        ``"auto"``: adaptive when the fit stops early and the optimizer is
-        not an instance, constant otherwise.
-    optimizer : str, optimizer class or instance, default="adam"
-        See :class:`~skqrnn.base.KerasClassifierBase`.
-    validation_split : float, default=0.0
-        Fraction of the samples (the last ones) held out for validation.
-    early_stopping : bool or "auto", default="auto"
-        Stop when ``monitor`` stops improving for ``patience`` epochs and
-        keep the best epoch. ``"auto"``: on from 10,000 training samples
-        (holding out ``validation_split``, or 10%), or when a stream is
-        given ``validation_data``; off below, where a 10% hold-out costs
-        more than early stopping saves.
-    patience : int, default=3
-        Epochs without improvement before stopping.
-    monitor : str, default="auto"
-        ``"val_gap"`` (GAP@20 on validation), ``"val_loss"``, ``"loss"``;
-        ``"auto"``: ``"val_gap"`` for multi-label targets, ``"val_loss"``
-        otherwise.
-    restore_best_weights : bool, default=True
-        With early stopping, keep the best epoch's weights.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks (deep-copied at each fit).
-    class_weight : dict, "balanced" or None, default=None
-        Class weights for 1-D targets.
-    threshold : float, default=0.5
-        Multi-label ``predict`` threshold on the probabilities.
-    top_k : int or None, default=None
-        Multi-label ``predict``: at most ``top_k`` labels per sample.
-    verbose : int, default=0
-        0 silent, 1 progress bar, 2 one line per epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seed for initialization, dropout and shuffling.
-    warm_start : bool, default=False
-        Continue training the fitted network on the next ``fit`` (its
-        network parameters must be unchanged).
-    distribution : None, "data_parallel" or keras.distribution.Distribution, default=None
-        Train and predict across several devices (see
-        :class:`~skqrnn.base.KerasClassifierBase`).
-    soft_targets : bool, default=False
-        Accept a 2-D ``y`` of target probabilities in [0, 1] (e.g. a
-        teacher's ``predict_proba``) and train against them (see
-        :class:`~skqrnn.base.KerasClassifierBase`).
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (``arange(n_labels)`` for multi-label targets).
-    n_outputs_ : int
-        Width of the output layer.
-    n_features_in_ : int
-        Features per frame (3-D ``X``) or per sample (2-D ``X``).
-    feature_names_in_ : ndarray of str
-        Column names of a DataFrame ``X``, when fitted on one.
-    model_ : keras.Model
-        The trained network (outputs probabilities).
-    history_ : dict of list
-        Per-epoch logs (``loss``, ``val_loss``, ``val_gap``; ``learning_rate``
-        with the adaptive schedule).
-    n_iter_ : int
-        Number of epochs trained.
 """
 
 _SEQUENCE_NOTES_DOC = """
@@ -726,33 +648,11 @@ class DCQRNNClassifier(_SequenceClassifier):
         return L.Dropout(float(self.dropout), name="final_dropout")(h)
 
 
-def _fill_doc(cls, **defaults):
-    defaults.update(
-        shared=_SHARED_PARAMS_DOC.format(epochs=defaults.pop("epochs"),
-                                         batch_size=defaults.pop("batch_size"),
-                                         learning_rate=defaults.pop("learning_rate"),
-                                         frame_learning_rate=getattr(
-                                             cls, "_FRAME_LEARNING_RATE_DOC", "")).rstrip()
-        + "\n",
-        notes=_SEQUENCE_NOTES_DOC.strip("\n") + "\n",
-        forget_bias_doc=_FORGET_BIAS_DOC.format(forget_bias=defaults["forget_bias"]),
-    )
-    cls.__doc__ = cls.__doc__.format(**defaults)
-
-
-def _defaults(cls):
-    import inspect
-
-    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
-            if p.default is not inspect.Parameter.empty}
-
-
 # The docstrings state the defaults of the signatures, so they cannot drift.
-for _cls, _names in ((QRNNClassifier, ("units", "n_layers", "zoneout", "dropout", "readout",
-                                       "timesteps")),
-                     (DCQRNNClassifier, ("growth_rate", "block_layers", "zoneout", "dropout",
-                                         "compression", "readout", "timesteps"))):
-    _d = _defaults(_cls)
-    _fill_doc(_cls, **{n: _d[n] for n in _names + ("epochs", "batch_size", "learning_rate",
-                                                   "forget_bias")})
-del _cls, _names, _d
+for _cls in (QRNNClassifier, DCQRNNClassifier):
+    fill_doc(_cls, n_features_in="Features per frame (3-D ``X``) or per sample (2-D ``X``).",
+             frame_learning_rate=getattr(_cls, "_FRAME_LEARNING_RATE_DOC", ""),
+             notes=_SEQUENCE_NOTES_DOC.strip("\n") + "\n",
+             forget_bias_doc=_FORGET_BIAS_DOC.format(
+                 forget_bias=signature_defaults(_cls)["forget_bias"]))
+del _cls

@@ -195,6 +195,34 @@ def _modules_with_examples():
     return sorted(names)
 
 
+@pytest.mark.parametrize("cls_name", ["DenseNetClassifier", "QRNNClassifier",
+                                      "DCQRNNClassifier", "AveragingClassifier",
+                                      "DistilledClassifier", "KerasClassifierBase"])
+def test_estimator_docstrings_document_every_parameter_with_its_default(cls_name):
+    """Each ``__init__`` parameter has a Parameters entry whose stated default is
+    the signature's (the classifiers share one text for their training
+    parameters, filled in from each signature)."""
+    import ast
+    import inspect
+
+    from numpydoc.docscrape import ClassDoc
+
+    import skqrnn
+
+    cls = getattr(skqrnn, cls_name)
+    entries = {p.name: p.type for p in ClassDoc(cls)["Parameters"]}
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name == "self":
+            continue
+        assert name in entries, f"{cls_name} does not document {name!r}"
+        if param.default is inspect.Parameter.empty:
+            continue
+        stated = entries[name].rsplit("default=", 1)
+        assert len(stated) == 2, f"{cls_name}.{name}: no default stated ({entries[name]!r})"
+        assert ast.literal_eval(stated[1].strip()) == param.default, (
+            f"{cls_name}.{name}: documented default {stated[1]!r}, signature {param.default!r}")
+
+
 @pytest.mark.parametrize("module_name", _modules_with_examples())
 def test_docstring_examples_run(module_name):
     import doctest
