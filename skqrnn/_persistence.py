@@ -13,6 +13,7 @@ allocated is bounded by the size of the archive.
 """
 
 import importlib
+import io
 import json
 import numbers
 import os
@@ -24,10 +25,14 @@ import numpy as np
 
 from ._files import atomic_path
 
-__all__ = ["save_estimator", "load_estimator", "load_model"]
+__all__ = ["save_estimator", "load_estimator", "load_model", "read_best_weights"]
 
 #: Name of the estimator description stored inside a ``.keras`` archive.
 METADATA_NAME = "skqrnn_estimator.json"
+
+#: A checkpoint's early-stopping best-epoch weights (when they are not the
+#: network's current ones): ``w0``, ``w1``, ... in ``model.get_weights()`` order.
+BEST_WEIGHTS_NAME = "skqrnn_best_weights.npz"
 METADATA_FORMAT = 1
 
 #: Longest string item (in bytes or characters) a stored array may hold.
@@ -42,8 +47,11 @@ def _class_path(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def save_estimator(est, path):
-    """Write ``est`` (fitted) to ``path``; see ``KerasClassifierBase.save``."""
+def save_estimator(est, path, best_weights=None):
+    """Write ``est`` (fitted) to ``path``; see ``KerasClassifierBase.save``.
+
+    ``best_weights`` (a checkpoint's: a list of arrays) are stored too.
+    """
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"save() writes a Keras archive: the file name must end in .keras; "
@@ -93,6 +101,10 @@ def save_estimator(est, path):
         est.model_.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(METADATA_NAME, json.dumps(meta))
+            if best_weights is not None:
+                with archive.open(BEST_WEIGHTS_NAME, "w", force_zip64=True) as member:
+                    np.savez(member, **{f"w{i}": np.asarray(w)
+                                        for i, w in enumerate(best_weights)})
 
 
 def read_metadata(path):
@@ -133,6 +145,39 @@ def read_metadata(path):
         if not isinstance(meta.get(key), expected):
             raise ValueError(f"{path}: the skqrnn estimator data has no valid {key!r} entry.")
     return meta
+
+
+def read_best_weights(path):
+    """A checkpoint's stored best-epoch weights (list of arrays), or None.
+
+    Bounded as the metadata is: the member may not unpack to more than
+    ``_MAX_EXPANSION`` times the archive, and it may hold numbers only.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            with zipfile.ZipFile(f) as archive:
+                if BEST_WEIGHTS_NAME not in archive.namelist():
+                    return None
+                limit = _MAX_EXPANSION * size + 2**20
+                with archive.open(BEST_WEIGHTS_NAME) as member:
+                    raw = member.read(limit + 1)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+            raise ValueError(f"{path} is a damaged .keras archive ({exc}).") from None
+    if len(raw) > limit:
+        raise ValueError(f"{path}: the stored best weights are larger than the archive can "
+                         "hold honestly; the file was tampered with.")
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
+            weights = [stored[f"w{i}"] for i in range(len(stored.files))]
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: the stored best weights cannot be read ({exc}); the file "
+                         "is damaged.") from None
+    if any(w.dtype.kind not in "biuf" for w in weights):
+        raise ValueError(f"{path}: the stored best weights are not numeric; the file was "
+                         "tampered with.")
+    return weights
 
 
 def skqrnn_class(meta, path):

@@ -204,9 +204,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     checkpoint : str, os.PathLike or None, default=None
         Save the estimator to this ``.keras`` file (a directory: a file
         ``checkpoint.keras`` in it) during ``fit``, every ``checkpoint_every``
-        and after the last epoch, atomically (an interrupted write leaves
-        the previous checkpoint). It loads with :func:`load_model`, and
-        ``fit(..., resume=True)`` continues from it.
+        and when the fit ends, atomically (an interrupted write leaves the
+        previous checkpoint). It loads with :func:`load_model` (a finished
+        fit's checkpoint is the fitted estimator: with early stopping, its
+        best epoch), and ``fit(..., resume=True)`` continues from it.
     checkpoint_every : int or str, default=1
         Checkpoint interval: an int counts epochs; a duration such as
         ``"15min"``, ``"30s"`` or ``"2h"`` is wall-clock time, checked at
@@ -329,7 +330,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
 
     #: Private fitted state that ``save`` stores and ``load`` may set.
     _saved_private_attributes = ("_target_type", "_y_sparse", "_y_dtype", "_input_dtype",
-                                 "_network_params")
+                                 "_network_params", "_checkpoint_state")
 
     _parameter_constraints = {
         "epochs": Int(1),
@@ -580,7 +581,11 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         resume : bool, default=False
             Continue from ``checkpoint`` when that file exists: its network,
             optimizer state and epoch count are loaded and training goes on
-            up to ``epochs`` epochs in all. Its parameters must equal this
+            up to ``epochs`` epochs in all, with early stopping and the
+            step-size schedule where they were (best score, epochs without
+            improvement, the best epoch's weights), so the result is the
+            uninterrupted fit's; a fit early stopping had ended is not
+            trained further. Its parameters must equal this
             estimator's, except ``epochs``, ``verbose``, ``callbacks`` and
             the checkpoint settings (a ``ValueError`` names the others).
             Without a checkpoint file the fit starts from scratch.
@@ -627,9 +632,15 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         else:  # drop the old network before anything else is learned
             for attr in ("model_", "history_", "n_iter_"):
                 self.__dict__.pop(attr, None)
+        # What early stopping and the step-size schedule had reached (None
+        # unless resumed), so that they go on as the uninterrupted fit would.
+        carried = (self.__dict__.pop("_checkpoint_state", None),
+                   self.__dict__.pop("_checkpoint_best_weights", None))
         seed = self._seed()
         start = 0 if reset else self.n_iter_
         epochs = 1 if incremental else self.epochs - start if resumed else self.epochs
+        if resumed and (carried[0] or {}).get("stopped"):
+            epochs = 0  # early stopping had ended that fit
         with seeded(seed):
             train, val, stop_early = self._get_datasets(
                 X, y, sample_weight, validation_data, reset=reset, classes=classes,
@@ -640,7 +651,7 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                                            if isinstance(self.learning_rate, str)
                                            else float(self.learning_rate))
                 callbacks = self._make_callbacks(val, stop_early and not incremental,
-                                                 start + epochs)
+                                                 start + epochs, carried)
                 with distribution_scope(self, batch_size=self.batch_size_):
                     model = self._new_network(train) if reset else self.model_
                     self._training_model = model
@@ -948,9 +959,10 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         for name, value in vars(saved).items():
             if name not in mine:
                 setattr(self, name, value)
+        self._checkpoint_best_weights = _persistence.read_best_weights(path)
         return True
 
-    def _save_checkpoint(self, model, epochs_done, logs, start, reset):
+    def _save_checkpoint(self, model, epochs_done, logs, start, reset, state, best_weights):
         snapshot = copy.copy(self)
         snapshot.__dict__ = dict(self.__dict__)
         snapshot.__dict__.pop("_training_model", None)
@@ -961,14 +973,20 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
         snapshot.history_ = history
         snapshot.model_ = model
         snapshot.n_iter_ = epochs_done
+        snapshot._checkpoint_state = state
         with warnings.catch_warnings():
             # Callbacks and other non-JSON parameters are not needed to resume
             # (fit(resume=True) takes them from the estimator, not the file).
             warnings.filterwarnings("ignore", message="save\\(\\): parameters",
                                     category=UserWarning)
-            _persistence.save_estimator(snapshot, self._checkpoint_path())
+            _persistence.save_estimator(snapshot, self._checkpoint_path(), best_weights)
 
-    def _make_callbacks(self, val, stop_early, last_epoch):
+    def _make_callbacks(self, val, stop_early, last_epoch, carried=(None, None)):
+        """The callbacks of one fit; ``carried`` is a checkpoint's ``(state,
+        best_weights)`` for early stopping and the schedule to go on from."""
+        state, best_weights = carried
+        state = state or {}
+        resumable = {}
         callbacks = []
         if val is not None and (self._target_type == MULTILABEL or self.monitor == "val_gap"):
             callbacks.append(ValidationGAP(val, self.batch_size_))
@@ -984,29 +1002,35 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
             # An optimizer instance brings its own step size (read at train begin).
             start_lr = (None if isinstance(self.optimizer, keras.optimizers.Optimizer)
                         else self.learning_rate_)
-            callbacks.append(AdaptiveLearningRate(
+            resumable["lr_schedule"] = AdaptiveLearningRate(
                 monitor=monitor, mode="min" if "loss" in monitor else "max",
                 factor=LR_FACTOR, patience=1, min_delta=0.0 if "loss" in monitor else LR_MIN_DELTA,
                 start_lr=start_lr, min_fraction=LR_MIN_FRACTION,
-            ))
+            )
+            if "lr_schedule" in state:
+                resumable["lr_schedule"].resume(state["lr_schedule"])
+            callbacks.append(resumable["lr_schedule"])
         if stop_early:
             if monitor.startswith("val_") and val is None:
                 raise ValueError(
                     f"early_stopping with monitor={monitor!r} needs validation data: set "
                     "validation_split > 0, pass validation_data to fit, or use monitor='loss'."
                 )
-            callbacks.append(StrictEarlyStopping(
+            resumable["early_stopping"] = StrictEarlyStopping(
                 monitor=monitor, patience=self.patience,
                 mode="min" if "loss" in monitor else "max",
                 restore_best_weights=self.restore_best_weights,
-            ))
+            )
+            if "early_stopping" in state:
+                resumable["early_stopping"].resume(state["early_stopping"], best_weights)
+            callbacks.append(resumable["early_stopping"])
         if self.checkpoint is not None:
             reset = not hasattr(self, "history_")
             start = getattr(self, "n_iter_", 0)
             callbacks.append(Checkpoint(
-                lambda done, logs: self._save_checkpoint(self._training_model, done, logs,
-                                                         start, reset),
-                self.checkpoint_every, last_epoch))
+                lambda done, logs, state, best: self._save_checkpoint(
+                    self._training_model, done, logs, start, reset, state, best),
+                self.checkpoint_every, last_epoch, resumable))
         return callbacks
 
     # ------------------------------------------------------------- prediction

@@ -63,6 +63,70 @@ def test_interrupted_and_resumed_fit_equals_the_uninterrupted_one(tmp_path):
     assert load_model(ckpt).n_iter_ == 5  # the last epoch is checkpointed too
 
 
+def test_resumed_early_stopped_fit_stops_and_keeps_the_best_epoch_as_the_uninterrupted_one(
+        tmp_path):
+    """Early stopping's counters, its best epoch's weights and the adaptive
+    schedule's counters travel in the checkpoint: a fit interrupted after a
+    step-size cut, or after an epoch worse than the best, resumes to the same
+    stopping epoch and the same (best-epoch) network. A finished fit's
+    checkpoint is the fitted estimator, and resuming it trains nothing."""
+    X, Y = _data()
+    Xv, Yv = _data(64, seed=1)
+    kw = dict(early_stopping=True, patience=3, epochs=30, lr_schedule="adaptive",
+              **{**TINY, "learning_rate": 3e-2})
+    full = DenseNetClassifier(**kw).fit(X, Y, validation_data=(Xv, Yv))
+    gap, rates = full.history_["val_gap"], full.history_["learning_rate"]
+    best = int(np.argmax(gap))
+    # The data give a fit that cuts the step size and stops after worse epochs.
+    assert full.n_iter_ < 30 and best < full.n_iter_ - 1 and rates[-1] < rates[0]
+    cut = next(i for i, r in enumerate(rates) if r < rates[0])
+    for at in sorted({best + 2, cut + 1}):  # epochs done when interrupted
+        ckpt = tmp_path / f"at{at}.keras"
+        with pytest.raises(KeyboardInterrupt):
+            DenseNetClassifier(checkpoint=str(ckpt), callbacks=[_Interrupt(at)], **kw).fit(
+                X, Y, validation_data=(Xv, Yv))
+        assert load_model(ckpt).n_iter_ == at
+        resumed = DenseNetClassifier(checkpoint=str(ckpt), **kw).fit(
+            X, Y, validation_data=(Xv, Yv), resume=True)
+        assert resumed.n_iter_ == full.n_iter_, at
+        np.testing.assert_allclose(resumed.history_["val_gap"], gap, rtol=1e-5)
+        np.testing.assert_allclose(resumed.history_["learning_rate"], rates, rtol=1e-6)
+        np.testing.assert_allclose(resumed.predict_proba(Xv), full.predict_proba(Xv),
+                                   atol=1e-5)
+        # Finished: the checkpoint holds the best epoch, and nothing is retrained.
+        np.testing.assert_array_equal(load_model(ckpt).predict_proba(Xv),
+                                      resumed.predict_proba(Xv))
+        again = DenseNetClassifier(checkpoint=str(ckpt), **kw).fit(
+            X, Y, validation_data=(Xv, Yv), resume=True)
+        assert again.n_iter_ == full.n_iter_
+        np.testing.assert_array_equal(again.predict_proba(Xv), resumed.predict_proba(Xv))
+
+
+def test_checkpoint_with_damaged_best_weights_is_refused_by_name(tmp_path):
+    import zipfile
+
+    from skqrnn._persistence import BEST_WEIGHTS_NAME
+
+    X, Y = _data()
+    Xv, Yv = _data(64, seed=1)
+    kw = dict(early_stopping=True, patience=5, epochs=30, **{**TINY, "learning_rate": 3e-2})
+    full = DenseNetClassifier(**kw).fit(X, Y, validation_data=(Xv, Yv))
+    at = int(np.argmax(full.history_["val_gap"])) + 2
+    ckpt = tmp_path / "c.keras"
+    with pytest.raises(KeyboardInterrupt):
+        DenseNetClassifier(checkpoint=str(ckpt), callbacks=[_Interrupt(at)], **kw).fit(
+            X, Y, validation_data=(Xv, Yv))
+    damaged = tmp_path / "damaged.keras"
+    with zipfile.ZipFile(ckpt) as src, zipfile.ZipFile(damaged, "w") as dst:
+        assert BEST_WEIGHTS_NAME in src.namelist()
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, b"not an npz" if info.filename == BEST_WEIGHTS_NAME else data)
+    with pytest.raises(ValueError, match=r"damaged\.keras: the stored best weights"):
+        DenseNetClassifier(checkpoint=str(damaged), **kw).fit(
+            X, Y, validation_data=(Xv, Yv), resume=True)
+
+
 def test_resume_refuses_other_parameters_and_starts_fresh_without_a_file(tmp_path):
     X, Y = _data()
     ckpt = tmp_path / "run.keras"
