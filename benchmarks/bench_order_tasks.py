@@ -224,13 +224,13 @@ def _load():
         return float("nan")
 
 
-def run_cell(cell, models, seeds, n_train, epochs, jsonl, tag=""):
+def run_cell(cell, models, seeds, n_train, epochs, jsonl, tag="", first_seed=0):
     T, F, snr = CELLS[cell]
     X, y = make_order_task(2 * n_train, T, F, snr, seed=sum(map(ord, cell)))
     X_tr, y_tr, X_te, y_te = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
     rows = []
     for name, make in models.items():
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             est = make(seed, epochs)
             t0 = time.perf_counter()
             try:
@@ -326,6 +326,8 @@ def main(argv=None):
     ap.add_argument("--config", action="append", default=[],
                     help="extra row 'NAME:QRNN|dcQRNN|LSTM|GRU:k=v,k=v'")
     ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds run are first-seed .. first-seed + seeds - 1")
     ap.add_argument("--n-train", type=int, default=1500)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--digits", action="store_true", help="also scikit-learn's digits")
@@ -350,7 +352,8 @@ def main(argv=None):
     seeds = args.seeds or (1 if args.quick else 2)
     rows = []
     for cell in cells:
-        rows += run_cell(cell, models, seeds, args.n_train, args.epochs, args.jsonl, args.tag)
+        rows += run_cell(cell, models, seeds, args.n_train, args.epochs, args.jsonl, args.tag,
+                         args.first_seed)
     if rows:
         print_table(rows, f"Two-event order task: accuracy on {args.n_train} test sequences "
                           f"({args.n_train} train, {args.epochs} epochs, {seeds} seed(s); "

@@ -61,6 +61,27 @@ class _SequenceClassifier(KerasClassifierBase):
 
     _saved_private_attributes = ("_fit_ndim",)
 
+    #: ``learning_rate="auto"`` on frame sequences with an automatic batch
+    #: below 256 (fewer than 4,096 sequences) when the fit runs all its
+    #: epochs. On order-of-events tasks of 1,500 sequences the dcQRNN scored
+    #: 3-4 points above 2e-3 in four of five cells, the QRNN 1.2 above in the
+    #: hardest and within 0.7 elsewhere; on digits read row by row 0.7 above
+    #: (benchmarks/README.md). On 3,000 video vectors the dcQRNN was 1.3
+    #: points below, so video level keeps 2e-3.
+    FRAME_SMALL_DATA_LEARNING_RATE = 5e-3
+
+    _FRAME_LEARNING_RATE_DOC = """
+        On frame sequences, when the automatic batch is below 256 (fewer
+        than 4,096 sequences) and the fit runs all its epochs: 5e-3
+        (``FRAME_SMALL_DATA_LEARNING_RATE``; up to 4 points of accuracy
+        above 2e-3 on order-of-events tasks of 1,500 sequences)."""
+
+    def _auto_learning_rate(self, stop_early):
+        if (not stop_early and self._fit_ndim == 3 and isinstance(self.batch_size, str)
+                and self.batch_size_ < AUTO_BATCH_MAX):
+            return self.FRAME_SMALL_DATA_LEARNING_RATE
+        return super()._auto_learning_rate(stop_early)
+
     _parameter_constraints = {
         "window": Int(1),
         "timesteps": Int(1),
@@ -519,19 +540,6 @@ class DCQRNNClassifier(_SequenceClassifier):
     (2, 3)
     """
 
-    #: ``learning_rate="auto"`` on frame sequences with an automatic batch
-    #: below 256 (fewer than 4,096 sequences) when the fit runs all its
-    #: epochs. On order-of-events tasks of 1,500 sequences it scored 3-4
-    #: points above 2e-3 in each of three cells (benchmarks/README.md); on
-    #: 3,000 video vectors it was 1.3 points below, so video level keeps 2e-3.
-    FRAME_SMALL_DATA_LEARNING_RATE = 5e-3
-
-    _FRAME_LEARNING_RATE_DOC = """
-        On frame sequences, when the automatic batch is below 256 (fewer
-        than 4,096 sequences) and the fit runs all its epochs: 5e-3
-        (``FRAME_SMALL_DATA_LEARNING_RATE``; 3-4 points of accuracy above
-        2e-3 on order-of-events tasks of 1,500 sequences)."""
-
     def __init__(
         self,
         *,
@@ -606,12 +614,6 @@ class DCQRNNClassifier(_SequenceClassifier):
         self.max_frames = max_frames
         self.input_batchnorm = input_batchnorm
         self.scan = scan
-
-    def _auto_learning_rate(self, stop_early):
-        if (not stop_early and self._fit_ndim == 3 and isinstance(self.batch_size, str)
-                and self.batch_size_ < AUTO_BATCH_MAX):
-            return self.FRAME_SMALL_DATA_LEARNING_RATE
-        return super()._auto_learning_rate(stop_early)
 
     _parameter_constraints = {
         "growth_rate": Int(1),

@@ -355,19 +355,20 @@ def test_forget_bias_keeps_an_early_event_over_long_noise():
         QRNNClassifier(forget_bias=float("nan")).fit(X[:8], y[:8])
 
 
-def test_dcqrnn_auto_learning_rate_is_larger_on_small_frame_data_only():
+@pytest.mark.parametrize("cls", [QRNNClassifier, DCQRNNClassifier])
+def test_auto_learning_rate_is_larger_on_small_frame_data_only(cls):
     # 5e-3 on frame sequences with an automatic batch under 256 (it learned
     # the order of events where 2e-3 did not); video vectors, an explicit
     # batch size or early stopping keep the shared rule.
-    params = {k: v for k, v in TINY[DCQRNNClassifier].items() if k != "batch_size"}
+    params = {k: v for k, v in TINY[cls].items() if k != "batch_size"}
     X, y = _frames(n=64)
-    frames = DCQRNNClassifier(**params).fit(X, y)
+    frames = cls(**params).fit(X, y)
     assert frames.get_params()["learning_rate"] == "auto"
     assert frames.batch_size_ == 32
-    assert frames.learning_rate_ == DCQRNNClassifier.FRAME_SMALL_DATA_LEARNING_RATE == 5e-3
-    vectors = DCQRNNClassifier(**params).fit(X.reshape(len(X), -1), y)
+    assert frames.learning_rate_ == cls.FRAME_SMALL_DATA_LEARNING_RATE == 5e-3
+    vectors = cls(**params).fit(X.reshape(len(X), -1), y)
     assert vectors.learning_rate_ == 2e-3
-    fixed = DCQRNNClassifier(**params, batch_size=32).fit(X, y)
+    fixed = cls(**params, batch_size=32).fit(X, y)
     assert fixed.learning_rate_ == 2e-3
-    assert QRNNClassifier(**{k: v for k, v in TINY[QRNNClassifier].items()
-                             if k != "batch_size"}).fit(X, y).learning_rate_ == 2e-3
+    stopping = cls(**params, early_stopping=True, validation_split=0.25).fit(X, y)
+    assert stopping.learning_rate_ == 5e-4
