@@ -107,9 +107,13 @@ def save_estimator(est, path, best_weights=None):
                                         for i, w in enumerate(best_weights)})
 
 
-def read_metadata(path):
-    """The estimator description stored in ``path`` (checked, not yet trusted)."""
-    path = os.fspath(path)
+def _read_member(path, name, what):
+    """The bytes of archive member ``name`` of ``path`` (None if it has none).
+
+    A member that would unpack to more than ``_MAX_EXPANSION`` times the
+    archive (plus 1 MiB) is refused after reading at most that much
+    (``what`` names it in the error).
+    """
     # Opening first lets a missing or unreadable file say so in the OS's
     # words (FileNotFoundError, PermissionError, IsADirectoryError).
     with open(path, "rb") as f:
@@ -117,22 +121,30 @@ def read_metadata(path):
         if not zipfile.is_zipfile(f):
             raise ValueError(f"{path} is not a Keras .keras archive written by an skqrnn "
                              "estimator's save().")
+        limit = _MAX_EXPANSION * size + 2**20
         try:
             with zipfile.ZipFile(f) as archive:
-                if METADATA_NAME not in archive.namelist():
-                    raise ValueError(
-                        f"{path} is a Keras model file without skqrnn estimator data (it was "
-                        "not written by an skqrnn estimator's save()); read it with "
-                        "keras.saving.load_model instead."
-                    )
-                limit = _MAX_EXPANSION * size + 2**20
-                with archive.open(METADATA_NAME) as member:
+                if name not in archive.namelist():
+                    return None
+                with archive.open(name) as member:
                     raw = member.read(limit + 1)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
             raise ValueError(f"{path} is a damaged .keras archive ({exc}).") from None
     if len(raw) > limit:
-        raise ValueError(f"{path}: the skqrnn estimator data is larger than the archive can "
-                         f"hold honestly (over {limit} bytes); the file was tampered with.")
+        raise ValueError(f"{path}: {what} is larger than the archive can hold honestly (over "
+                         f"{limit} bytes); the file was tampered with.")
+    return raw
+
+
+def read_metadata(path):
+    """The estimator description stored in ``path`` (checked, not yet trusted)."""
+    path = os.fspath(path)
+    raw = _read_member(path, METADATA_NAME, "the skqrnn estimator data")
+    if raw is None:
+        raise ValueError(
+            f"{path} is a Keras model file without skqrnn estimator data (it was not written "
+            "by an skqrnn estimator's save()); read it with keras.saving.load_model instead."
+        )
     try:
         meta = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # "[[[[..." nests deep
@@ -150,24 +162,12 @@ def read_metadata(path):
 def read_best_weights(path):
     """A checkpoint's stored best-epoch weights (list of arrays), or None.
 
-    Bounded as the metadata is: the member may not unpack to more than
-    ``_MAX_EXPANSION`` times the archive, and it may hold numbers only.
+    Bounded as the metadata is, and numbers only.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        try:
-            with zipfile.ZipFile(f) as archive:
-                if BEST_WEIGHTS_NAME not in archive.namelist():
-                    return None
-                limit = _MAX_EXPANSION * size + 2**20
-                with archive.open(BEST_WEIGHTS_NAME) as member:
-                    raw = member.read(limit + 1)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-            raise ValueError(f"{path} is a damaged .keras archive ({exc}).") from None
-    if len(raw) > limit:
-        raise ValueError(f"{path}: the stored best weights are larger than the archive can "
-                         "hold honestly; the file was tampered with.")
+    raw = _read_member(path, BEST_WEIGHTS_NAME, "the stored best weights")
+    if raw is None:
+        return None
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as stored:
             weights = [stored[f"w{i}"] for i in range(len(stored.files))]
