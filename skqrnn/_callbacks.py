@@ -4,6 +4,7 @@ They know the estimator only through what they are given (a batch source,
 a function that saves); nothing here imports the estimators.
 """
 
+import numbers
 import time
 
 import keras
@@ -60,9 +61,11 @@ class _Resumable:
 
 
 def _plain(value):
-    """A counter or monitored value as JSON data (numpy and JAX scalars to float)."""
-    if value is None or isinstance(value, (bool, int)):
+    """A counter or monitored value as JSON data (numpy and JAX scalars too)."""
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
     return float(value)
 
 

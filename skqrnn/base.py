@@ -984,8 +984,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
     def _make_callbacks(self, val, stop_early, last_epoch, carried=(None, None)):
         """The callbacks of one fit; ``carried`` is a checkpoint's ``(state,
         best_weights)`` for early stopping and the schedule to go on from."""
-        state, best_weights = carried
-        state = state or {}
+        carried_state, best_weights = carried
+        carried_state = carried_state or {}
         resumable = {}
         callbacks = []
         if val is not None and (self._target_type == MULTILABEL or self.monitor == "val_gap"):
@@ -1007,8 +1007,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 factor=LR_FACTOR, patience=1, min_delta=0.0 if "loss" in monitor else LR_MIN_DELTA,
                 start_lr=start_lr, min_fraction=LR_MIN_FRACTION,
             )
-            if "lr_schedule" in state:
-                resumable["lr_schedule"].resume(state["lr_schedule"])
+            if "lr_schedule" in carried_state:
+                resumable["lr_schedule"].resume(carried_state["lr_schedule"])
             callbacks.append(resumable["lr_schedule"])
         if stop_early:
             if monitor.startswith("val_") and val is None:
@@ -1021,8 +1021,8 @@ class KerasClassifierBase(ClassifierMixin, BaseEstimator):
                 mode="min" if "loss" in monitor else "max",
                 restore_best_weights=self.restore_best_weights,
             )
-            if "early_stopping" in state:
-                resumable["early_stopping"].resume(state["early_stopping"], best_weights)
+            if "early_stopping" in carried_state:
+                resumable["early_stopping"].resume(carried_state["early_stopping"], best_weights)
             callbacks.append(resumable["early_stopping"])
         if self.checkpoint is not None:
             reset = not hasattr(self, "history_")
