@@ -218,11 +218,11 @@ class _SequenceClassifier(KerasClassifierBase):
 _FORGET_BIAS_DOC = """\
     forget_bias : float, default={forget_bias}
         Initial bias of the forget gates: each layer's state starts out
-        keeping ``sigmoid(forget_bias)`` of itself per frame (0.88 at 2,
-        0.95 at 3), so that an event seen early survives the frames after
-        it. At 0 the QRNN did not learn which of two events came first over
-        100 frames (0.53 accuracy on 1,500 sequences, an LSTM 0.98); at 2 or
-        3 it did (0.97-0.99; ``benchmarks/bench_order_tasks.py``).{forget_bias_choice}
+        keeping ``sigmoid(forget_bias)`` of itself per frame (0.95 at 3), so
+        that an event seen early survives the frames after it. At 0 the QRNN
+        did not learn which of two events came first over 100 frames (0.53
+        accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
+        ``benchmarks/bench_order_tasks.py``).
 """
 
 _SEQUENCE_NOTES_DOC = """
@@ -345,11 +345,6 @@ class QRNNClassifier(_SequenceClassifier):
     (2, 3)
     """
 
-    _FORGET_BIAS_CHOICE = """
-        The QRNN's 2 was chosen over 3 on order tasks with small events (0.74
-        against 0.68 over 20 frames) and on video vectors (+0.3-0.4 GAP
-        points); it gave 0.98 against 0.99 over 300 frames."""
-
     def __init__(
         self,
         *,
@@ -358,7 +353,7 @@ class QRNNClassifier(_SequenceClassifier):
         window=2,
         pooling="fo",
         zoneout=0.0,
-        forget_bias=2.0,
+        forget_bias=3.0,
         dropout=0.5,
         bidirectional=False,
         readout="last",
@@ -545,10 +540,6 @@ class DCQRNNClassifier(_SequenceClassifier):
     (2, 3)
     """
 
-    _FORGET_BIAS_CHOICE = """
-        The dcQRNN keeps 3: at 2 it lost 4 points of accuracy on order tasks
-        with small events over 20 frames (0.66 against 0.70)."""
-
     def __init__(
         self,
         *,
@@ -665,6 +656,5 @@ for _cls in (QRNNClassifier, DCQRNNClassifier):
              frame_learning_rate=getattr(_cls, "_FRAME_LEARNING_RATE_DOC", ""),
              notes=_SEQUENCE_NOTES_DOC.strip("\n") + "\n",
              forget_bias_doc=_FORGET_BIAS_DOC.format(
-                 forget_bias=signature_defaults(_cls)["forget_bias"],
-                 forget_bias_choice=_cls._FORGET_BIAS_CHOICE))
+                 forget_bias=signature_defaults(_cls)["forget_bias"]))
 del _cls

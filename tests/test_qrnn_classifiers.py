@@ -337,7 +337,7 @@ def _two_events(n, steps, rng, noise=1.0):
 
 def test_forget_bias_keeps_an_early_event_over_long_noise():
     """Which of two events came first, 40 noisy frames: with the forget gates
-    starting open (forget_bias=3; the QRNN's default is 2) a QRNN learns it from 600
+    starting open (the default forget_bias=3) a QRNN learns it from 600
     sequences, with them half shut (0) it does not; the bias is what the layer
     was built with and is in its config."""
     rng = np.random.RandomState(0)
@@ -349,7 +349,7 @@ def test_forget_bias_keeps_an_early_event_over_long_noise():
         scores[forget_bias] = clf.score(X[600:], y[600:])
         layer = clf.model_.get_layer("qrnn1")
         assert layer.forget_bias == forget_bias == layer.get_config()["forget_bias"]
-    assert QRNNClassifier().forget_bias == 2.0 and DCQRNNClassifier().forget_bias == 3.0
+    assert QRNNClassifier().forget_bias == 3.0
     assert scores[3.0] >= 0.85 and scores[3.0] > scores[0.0] + 0.1, scores
     with pytest.raises(ValueError, match="forget_bias must be"):
         QRNNClassifier(forget_bias=float("nan")).fit(X[:8], y[:8])
