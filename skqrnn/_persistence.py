@@ -107,6 +107,12 @@ def save_estimator(est, path, best_weights=None):
                                         for i, w in enumerate(best_weights)})
 
 
+def unpack_limit(archive_size):
+    """The most bytes an archive of ``archive_size`` bytes may unpack to
+    (``_MAX_EXPANSION`` times, plus 1 MiB); more means a zip bomb."""
+    return _MAX_EXPANSION * archive_size + 2**20
+
+
 def _read_member(path, name, what):
     """The bytes of archive member ``name`` of ``path`` (None if it has none).
 
@@ -121,7 +127,7 @@ def _read_member(path, name, what):
         if not zipfile.is_zipfile(f):
             raise ValueError(f"{path} is not a Keras .keras archive written by an skqrnn "
                              "estimator's save().")
-        limit = _MAX_EXPANSION * size + 2**20
+        limit = unpack_limit(size)
         try:
             with zipfile.ZipFile(f) as archive:
                 if name not in archive.namelist():

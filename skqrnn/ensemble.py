@@ -335,7 +335,7 @@ def load_composite(path, cls=None):
             with zipfile.ZipFile(path) as archive:
                 # Members are read up to their declared sizes: bounding the sum
                 # refuses a zip bomb before anything is written.
-                limit = _persistence._MAX_EXPANSION * os.path.getsize(path) + 2**20
+                limit = _persistence.unpack_limit(os.path.getsize(path))
                 if sum(info.file_size for info in archive.infolist()) > limit:
                     raise ValueError(f"{path} would unpack to more than {limit} bytes, more "
                                      "than an ensemble's save() writes; the file was tampered "
