@@ -262,9 +262,37 @@ def test_readout_batchnorm_auto_for_vectors_only():
     assert not has_bn(QRNNClassifier(readout_batchnorm=False, **tiny).fit(vectors, y))
 
 
+def test_auto_depth_and_width_follow_the_kind_of_input():
+    # Frames: two layers of 256 (a second layer's gates read the first
+    # layer's state, which order tasks need); video vectors: one of 512 (a
+    # second layer cost GAP there). get_params keeps "auto".
+    X, y = _frames(n=16)
+    tiny = dict(units=4, epochs=1, random_state=0)
+
+    def qrnn_layers(clf):
+        return sorted(layer.name for layer in clf.model_.layers
+                      if isinstance(layer, QRNN))
+
+    def widths(clf):
+        return [clf.model_.get_layer(name).units for name in qrnn_layers(clf)]
+
+    frames = QRNNClassifier(epochs=1, random_state=0).fit(X, y)
+    assert widths(frames) == [256, 256]
+    assert frames.get_params()["n_layers"] == frames.get_params()["units"] == "auto"
+    assert widths(QRNNClassifier(epochs=1, random_state=0).fit(X[:, 0], y)) == [512]
+    frames = QRNNClassifier(**tiny).fit(X, y)
+    assert qrnn_layers(frames) == ["qrnn1", "qrnn2"]
+    assert qrnn_layers(QRNNClassifier(**tiny).fit(X[:, 0], y)) == ["qrnn1"]
+    assert qrnn_layers(QRNNClassifier(n_layers=1, **tiny).fit(X, y)) == ["qrnn1"]
+    assert qrnn_layers(QRNNClassifier(n_layers=3, **tiny).fit(X[:, 0], y)) == [
+        "qrnn1", "qrnn2", "qrnn3"]
+
+
 @pytest.mark.parametrize("cls, params, match", [
-    (QRNNClassifier, dict(units=0), "units must be an integer >= 1"),
-    (QRNNClassifier, dict(n_layers=0), "n_layers"),
+    (QRNNClassifier, dict(units=0), "units must be an integer >= 1 or one of"),
+    (QRNNClassifier, dict(units="wide"), "units"),
+    (QRNNClassifier, dict(n_layers=0), "n_layers must be an integer >= 1 or one of"),
+    (QRNNClassifier, dict(n_layers="two"), "n_layers"),
     (QRNNClassifier, dict(readout="sum"), "readout must be one of"),
     (QRNNClassifier, dict(pooling="lstm"), "pooling must be one of"),
     (QRNNClassifier, dict(scan="fast"), "scan must be one of"),
@@ -337,15 +365,16 @@ def _two_events(n, steps, rng, noise=1.0):
 
 def test_forget_bias_keeps_an_early_event_over_long_noise():
     """Which of two events came first, 40 noisy frames: with the forget gates
-    starting open (the default forget_bias=3) a QRNN learns it from 600
-    sequences, with them half shut (0) it does not; the bias is what the layer
-    was built with and is in its config."""
+    starting open (the default forget_bias=3) a one-layer QRNN learns it from
+    600 sequences, with them half shut (0) it does not (two layers learn it
+    either way); the bias is what the layer was built with and is in its
+    config."""
     rng = np.random.RandomState(0)
     X, y = _two_events(800, 40, rng, noise=0.5)
     scores = {}
     for forget_bias in (3.0, 0.0):
-        clf = QRNNClassifier(units=64, dropout=0.0, epochs=20, batch_size=32, random_state=0,
-                             forget_bias=forget_bias).fit(X[:600], y[:600])
+        clf = QRNNClassifier(units=64, n_layers=1, dropout=0.0, epochs=20, batch_size=32,
+                             random_state=0, forget_bias=forget_bias).fit(X[:600], y[:600])
         scores[forget_bias] = clf.score(X[600:], y[600:])
         layer = clf.model_.get_layer("qrnn1")
         assert layer.forget_bias == forget_bias == layer.get_config()["forget_bias"]
