@@ -262,7 +262,7 @@ def test_readout_batchnorm_auto_for_vectors_only():
     assert not has_bn(QRNNClassifier(readout_batchnorm=False, **tiny).fit(vectors, y))
 
 
-def test_n_layers_auto_stacks_two_on_frames_one_on_vectors():
+def test_auto_depth_and_forget_bias_follow_the_kind_of_input():
     # A second layer's gates read the first layer's state (what order tasks
     # need); on video vectors it cost GAP. get_params keeps "auto".
     X, y = _frames(n=16)
@@ -275,6 +275,13 @@ def test_n_layers_auto_stacks_two_on_frames_one_on_vectors():
     frames = QRNNClassifier(**tiny).fit(X, y)
     assert qrnn_layers(frames) == ["qrnn1", "qrnn2"]
     assert frames.get_params()["n_layers"] == "auto"
+    # forget_bias="auto": 3 on frames (memory for order), 2 on vectors (one
+    # step: the bias only scales what the state takes in).
+    assert {frames.model_.get_layer(n).forget_bias for n in qrnn_layers(frames)} == {3.0}
+    vectors = QRNNClassifier(**tiny).fit(X[:, 0], y)
+    assert vectors.model_.get_layer("qrnn1").forget_bias == 2.0
+    dc = DCQRNNClassifier(growth_rate=4, forget_bias="auto", epochs=1, random_state=0)
+    assert dc.fit(X[:, 0], y).model_.get_layer("block1_layer1_qrnn").forget_bias == 2.0
     assert qrnn_layers(QRNNClassifier(**tiny).fit(X[:, 0], y)) == ["qrnn1"]
     assert qrnn_layers(QRNNClassifier(n_layers=1, **tiny).fit(X, y)) == ["qrnn1"]
     assert qrnn_layers(QRNNClassifier(n_layers=3, **tiny).fit(X[:, 0], y)) == [
@@ -370,10 +377,12 @@ def test_forget_bias_keeps_an_early_event_over_long_noise():
         scores[forget_bias] = clf.score(X[600:], y[600:])
         layer = clf.model_.get_layer("qrnn1")
         assert layer.forget_bias == forget_bias == layer.get_config()["forget_bias"]
-    assert QRNNClassifier().forget_bias == 3.0
+    assert QRNNClassifier().forget_bias == "auto" and DCQRNNClassifier().forget_bias == 3.0
     assert scores[3.0] >= 0.85 and scores[3.0] > scores[0.0] + 0.1, scores
     with pytest.raises(ValueError, match="forget_bias must be"):
         QRNNClassifier(forget_bias=float("nan")).fit(X[:8], y[:8])
+    with pytest.raises(ValueError, match="forget_bias must be"):
+        QRNNClassifier(forget_bias="open").fit(X[:8], y[:8])
 
 
 @pytest.mark.parametrize("cls", [QRNNClassifier, DCQRNNClassifier])
