@@ -48,6 +48,29 @@ def _padding_frames(X):
     return out
 
 
+#: Frames of a 3-D X whose mean real length sets ``forget_bias="auto"``.
+_LENGTH_SAMPLE = 4096
+
+
+def _typical_length(X, timesteps):
+    """Steps a QRNN reads per sample: the mean real frames of (up to
+    ``_LENGTH_SAMPLE``) 3-D samples, or the chunks of a 2-D vector."""
+    if X.ndim == 2:
+        return _sequence_shape(X.shape[1], timesteps)[0]
+    return float((~_padding_frames(X[:_LENGTH_SAMPLE])).sum(axis=1).mean())
+
+
+def auto_forget_bias(n_steps):
+    """``forget_bias="auto"`` for sequences of ``n_steps`` (mean) steps.
+
+    The forget gate starts at ``f = 1 - 2.5 / n_steps``, a memory of about
+    0.4 of the sequence (``1 / (1 - f)`` steps), so the bias is ``logit(f) =
+    log(n_steps / 2.5 - 1)``, kept within [2, 3]: 2 (``f = 0.88``) up to
+    about 20 steps and for video vectors, 3 (``f = 0.95``) from about 50.
+    """
+    return float(np.clip(np.log(max(n_steps / 2.5 - 1.0, 1e-12)), 2.0, 3.0))
+
+
 class _SequenceClassifier(KerasClassifierBase):
     """What QRNNClassifier and DCQRNNClassifier share: sequence input and readout.
 
@@ -177,7 +200,7 @@ class _SequenceClassifier(KerasClassifierBase):
               bidirectional=False):
         layer = QRNN(
             int(units), window=window, pooling=self.pooling, zoneout=float(self.zoneout),
-            forget_bias=self._forget_bias(mask),
+            forget_bias=self.forget_bias_,
             return_sequences=return_sequences, scan=self.scan, name=name,
             # Readouts and later layers take the mask, so masked frames need
             # no carried-over output (which would cost a second scan).
@@ -187,11 +210,13 @@ class _SequenceClassifier(KerasClassifierBase):
             layer = keras.layers.Bidirectional(layer, name=f"{name}_bidirectional")
         return layer(x, mask=mask)
 
-    def _forget_bias(self, mask):
-        """``forget_bias``; "auto": 3 on frame sequences, 2 on video vectors (no mask)."""
+    def _build_keras_model(self, X):
+        # The forget gates' starting bias is set before the layers are built.
         if isinstance(self.forget_bias, str):
-            return 2.0 if mask is None else 3.0
-        return float(self.forget_bias)
+            self.forget_bias_ = auto_forget_bias(_typical_length(X, self.timesteps))
+        else:
+            self.forget_bias_ = float(self.forget_bias)
+        return super()._build_keras_model(X)
 
     def _readout(self, h, mask, bidirectional=False):
         if self.readout == "attention":
@@ -224,16 +249,19 @@ class _SequenceClassifier(KerasClassifierBase):
 _FORGET_BIAS_DOC = """\
     forget_bias : float or "auto", default={forget_bias}
         Initial bias of the forget gates: each layer's state starts out
-        keeping ``sigmoid(forget_bias)`` of itself per frame (0.95 at 3), so
-        that an event seen early survives the frames after it. At 0 the QRNN
-        did not learn which of two events came first over 100 frames (0.53
-        accuracy on 1,500 sequences, an LSTM 0.98); at 3 it did (0.97-0.98;
-        ``benchmarks/bench_order_tasks.py``). 2 kept less (0.88 per frame)
-        and lost 30 points at 100 frames of 128 features. ``"auto"``: 3 on
-        frame sequences, 2 on video-level vectors, where with one step the
-        bias only sets how much of the first candidate the state takes in
-        (12% at 2, 5% at 3): the QRNN's GAP@20 was 0.2-0.4 points higher
-        at 2 on 5,000, 15,000 and 30,000 real videos (two seeds each).
+        keeping ``sigmoid(forget_bias)`` of itself per step (0.95 at 3,
+        0.88 at 2), so that an event seen early survives the frames after
+        it. At 0 the QRNN did not learn which of two events came first over
+        100 frames (0.53 accuracy on 1,500 sequences, an LSTM 0.98); at 3 it
+        did (0.97-0.98; ``benchmarks/bench_order_tasks.py``). ``"auto"``:
+        ``log(T / 2.5 - 1)`` within [2, 3], ``T`` the mean number of real
+        frames of the training sequences (the first 4,096), or of steps of
+        a video vector (``timesteps``): 2 up to about 20 frames and on video
+        vectors, 3 from about 50 (the value used is ``forget_bias_``). One
+        QRNN layer at 2 against 3: 20 frames, 0.735-0.783 against
+        0.682-0.757 on order tasks; 100 frames of 128 features, 0.655
+        against 0.953; 0.2-0.4 points of GAP@20 more on 5,000 to 30,000
+        real video vectors.
 """
 
 _SEQUENCE_NOTES_DOC = """
@@ -280,15 +308,8 @@ class QRNNClassifier(_SequenceClassifier):
     ----------
     units : int, default={units}
         Units of each QRNN layer (per direction).
-    n_layers : int or "auto", default="{n_layers}"
-        Number of stacked QRNN layers. ``"auto"``: 2 on frame sequences
-        (3-D ``X``), 1 on video-level vectors (2-D ``X``). A layer's gates
-        see only ``window`` input frames, not what the layer has seen
-        before; a second layer's gates read the first layer's state, which
-        order-of-events tasks need (two events in 50 frames of 16 noisy
-        features, 1,500 sequences: 0.89-0.90 against 0.77-0.78 with one
-        layer, an LSTM 0.80-0.81). On video vectors a second layer lost
-        1.9 points of GAP@20 (15,000 real videos; ``benchmarks/README.md``).
+    n_layers : int, default={n_layers}
+        Number of stacked QRNN layers.
     window : int, default=2
         Width of the causal convolution over time (``k``).
     pooling : {{"f", "fo", "ifo"}}, default="fo"
@@ -367,7 +388,7 @@ class QRNNClassifier(_SequenceClassifier):
         self,
         *,
         units=512,
-        n_layers="auto",
+        n_layers=1,
         window=2,
         pooling="fo",
         zoneout=0.0,
@@ -442,7 +463,7 @@ class QRNNClassifier(_SequenceClassifier):
 
     _parameter_constraints = {
         "units": Int(1),
-        "n_layers": [Int(1), Options("auto")],
+        "n_layers": Int(1),
         "bidirectional": Bool(),
         "readout_batchnorm": Check(
             lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and v == "auto"),
@@ -454,12 +475,7 @@ class QRNNClassifier(_SequenceClassifier):
         h = self._input_norm(x, mask)
         window = self._window(h)
         L = keras.layers
-        # "auto" depth by the kind of input (the measurements are in the
-        # parameter's doc): video-level vectors carry no frame mask.
-        n_layers = self.n_layers
-        if isinstance(n_layers, str):
-            n_layers = 1 if mask is None else 2
-        n_layers = int(n_layers)
+        n_layers = int(self.n_layers)
         for i in range(1, n_layers + 1):
             last = i == n_layers
             # The final states of both directions need the layer's own

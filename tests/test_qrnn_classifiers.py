@@ -262,36 +262,39 @@ def test_readout_batchnorm_auto_for_vectors_only():
     assert not has_bn(QRNNClassifier(readout_batchnorm=False, **tiny).fit(vectors, y))
 
 
-def test_auto_depth_and_forget_bias_follow_the_kind_of_input():
-    # A second layer's gates read the first layer's state (what order tasks
-    # need); on video vectors it cost GAP. get_params keeps "auto".
-    X, y = _frames(n=16)
+def test_forget_bias_auto_follows_the_sequence_length():
+    # Shorter memory for short sequences and video vectors, longer for long
+    # sequences; the mean real length counts, not the padding. get_params
+    # keeps "auto", forget_bias_ has the value the layers were built with.
+    from skqrnn.qrnn import auto_forget_bias
+
+    assert auto_forget_bias(1) == auto_forget_bias(20) == 2.0
+    assert auto_forget_bias(50) == pytest.approx(np.log(19))
+    assert auto_forget_bias(100) == auto_forget_bias(300) == 3.0
+    rng = np.random.RandomState(0)
+    y = np.arange(16) % 2
     tiny = dict(units=4, epochs=1, random_state=0)
 
-    def qrnn_layers(clf):
-        return sorted(layer.name for layer in clf.model_.layers
-                      if isinstance(layer, QRNN))
+    def built_bias(clf):
+        return clf.model_.get_layer("qrnn1").forget_bias
 
-    frames = QRNNClassifier(**tiny).fit(X, y)
-    assert qrnn_layers(frames) == ["qrnn1", "qrnn2"]
-    assert frames.get_params()["n_layers"] == "auto"
-    # forget_bias="auto": 3 on frames (memory for order), 2 on vectors (one
-    # step: the bias only scales what the state takes in).
-    assert {frames.model_.get_layer(n).forget_bias for n in qrnn_layers(frames)} == {3.0}
-    vectors = QRNNClassifier(**tiny).fit(X[:, 0], y)
-    assert vectors.model_.get_layer("qrnn1").forget_bias == 2.0
-    dc = DCQRNNClassifier(growth_rate=4, forget_bias="auto", epochs=1, random_state=0)
-    assert dc.fit(X[:, 0], y).model_.get_layer("block1_layer1_qrnn").forget_bias == 2.0
-    assert qrnn_layers(QRNNClassifier(**tiny).fit(X[:, 0], y)) == ["qrnn1"]
-    assert qrnn_layers(QRNNClassifier(n_layers=1, **tiny).fit(X, y)) == ["qrnn1"]
-    assert qrnn_layers(QRNNClassifier(n_layers=3, **tiny).fit(X[:, 0], y)) == [
-        "qrnn1", "qrnn2", "qrnn3"]
+    short = QRNNClassifier(**tiny).fit(rng.randn(16, 20, 3).astype("float32"), y)
+    assert short.get_params()["forget_bias"] == "auto"
+    assert short.forget_bias_ == built_bias(short) == 2.0
+    X = rng.randn(16, 120, 3).astype("float32")
+    long_ = QRNNClassifier(**tiny).fit(X, y)
+    assert long_.forget_bias_ == built_bias(long_) == 3.0
+    X[:, 20:] = 0.0  # the same sequences padded to 120 frames are 20 frames long
+    assert QRNNClassifier(**tiny).fit(X, y).forget_bias_ == 2.0
+    assert QRNNClassifier(**tiny).fit(X[:, 0], y).forget_bias_ == 2.0
+    assert QRNNClassifier(forget_bias=1.5, **tiny).fit(X, y).forget_bias_ == 1.5
+    dc = DCQRNNClassifier(growth_rate=4, epochs=1, random_state=0).fit(X, y)
+    assert dc.forget_bias_ == 3.0  # the dcQRNN's default is a number
 
 
 @pytest.mark.parametrize("cls, params, match", [
     (QRNNClassifier, dict(units=0), "units must be an integer >= 1"),
-    (QRNNClassifier, dict(n_layers=0), "n_layers must be an integer >= 1 or one of"),
-    (QRNNClassifier, dict(n_layers="two"), "n_layers"),
+    (QRNNClassifier, dict(n_layers=0), "n_layers"),
     (QRNNClassifier, dict(readout="sum"), "readout must be one of"),
     (QRNNClassifier, dict(pooling="lstm"), "pooling must be one of"),
     (QRNNClassifier, dict(scan="fast"), "scan must be one of"),
