@@ -41,21 +41,20 @@ among them), the history of the defaults and what is not measured are in
 ``benchmarks/README.md`` ("Order tasks")::
 
     cell             LSTM(64)       GRU(64)        QRNN           dcQRNN
-    T20-F128-snr8    0.986 / 0.989  0.999          0.995          0.995 / 0.996
-    T50-F128-snr8    0.924          0.993          0.985          0.963
-    T100-F16-snr8    0.979 / 0.988  0.999          0.991 / 0.989  0.992 / 0.995
-    T300-F16-snr8    0.938          0.995          0.991          0.995
-    T100-F128-snr8   0.723          -              0.953          0.907
-    T20-F128-snr4    0.695 / 0.715  0.702 / 0.729  0.735 / 0.748  0.703 / 0.697
-    T50-F16-snr4     0.815 / 0.796  0.844          0.775 / 0.769  0.873
-    T100-F16-snr4    0.662 / 0.623  0.692          0.705 / 0.718  0.699 / 0.712
-    T20-F1152-snr8   0.664 / 0.659  0.763          0.783 / 0.776  0.661
-    T20-F1152-snr4   0.470          -              0.595          0.537
+    T20-F128-snr8    0.986 / 0.989  0.999          0.996          0.995 / 0.996
+    T50-F128-snr8    0.924          0.993          0.989          0.963
+    T100-F16-snr8    0.979 / 0.988  0.999          0.993          0.992 / 0.995
+    T300-F16-snr8    0.938          0.995          0.992          0.995
+    T100-F128-snr8   0.723          -              0.969          0.907
+    T20-F128-snr4    0.695 / 0.715  0.702 / 0.729  0.773 / S1A  0.703 / 0.697
+    T50-F16-snr4     0.815 / 0.796  0.844          0.847 / 0.842  0.873
+    T100-F16-snr4    0.662 / 0.623  0.692          0.771 / S1B  0.699 / 0.712
+    T20-F1152-snr8   0.664 / 0.659  0.763          0.803 / S1C  0.661
+    T20-F1152-snr4   0.470          -              0.601          0.537
 
 (both QRNNs: ``learning_rate="auto"`` is 5e-3 on small frame-level data;
 the QRNN's ``forget_bias="auto"`` is 2 at 20 frames, 2.94 at 50, 3 from
-53.) The QRNN is more than 2 points under the LSTM in one cell, T50 F16
-snr4.
+53, and its ``readout="auto"`` reads the last and the mean state.)
 """
 
 import argparse

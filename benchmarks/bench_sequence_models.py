@@ -310,7 +310,7 @@ def part_frame(seeds, n_videos=1600, n_classes=100, frames=(30, 60), only=None):
     extra = _order_accuracy(y[cut:], pairs)
     small = dict(epochs=20, batch_size=64)
     sequence = {
-        "QRNN": lambda s: QRNNClassifier(units=256, random_state=s, **small),
+        "QRNN": lambda s: QRNNClassifier(units=256, readout="last", random_state=s, **small),
         "dcQRNN": lambda s: DCQRNNClassifier(growth_rate=128, random_state=s, **small),
         "QRNN, last+mean": lambda s: QRNNClassifier(
             units=256, readout="last+mean", random_state=s, **small),

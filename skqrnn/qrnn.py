@@ -344,10 +344,10 @@ class QRNNClassifier(_SequenceClassifier):
         mean side by side. ``"auto"``: "last+mean" on frame sequences,
         "last" on video-level vectors (with ``timesteps=1`` one step, whose
         last state is its mean). On order-of-events tasks of 1,500
-        sequences "last+mean" scored 1-8 points above "last" in every cell
-        measured (0.84-0.85 against 0.77-0.78 at 50 frames of 16 noisy
-        features, where an LSTM reached 0.80-0.81), and 0.954 against
-        0.940 on digits read row by row (``benchmarks/README.md``).
+        sequences "last+mean" scored above "last" in every cell measured
+        (by 0.1 to 7 points; 0.84-0.85 against 0.77-0.78 at 50 frames of
+        16 noisy features, where an LSTM reached 0.80-0.81), and 0.954
+        against 0.940 on digits read row by row (``benchmarks/README.md``).
     timesteps : int, default={timesteps}
         2-D ``X`` only: number of steps a feature vector is split into.
     max_frames : int, default=300
