@@ -362,7 +362,9 @@ class QRNNClassifier(_SequenceClassifier):
         sample (0.5995 vs 0.5925, three seeds), not for frame sequences,
         where on the synthetic frame-level benchmark it cost 9 points with
         ``readout="last"`` (0.67 vs 0.77) though it gained 5 with
-        ``readout="last+mean"`` (0.96 vs 0.91); see
+        ``readout="last+mean"`` (0.96 vs 0.91; both before the forget-bias
+        rule, with which "last+mean" scored 0.975 there without the
+        normalization, not measured with it); see
         ``benchmarks/bench_sequence_models.py``.
     scan : {{"auto", "sequential", "associative"}}, default="auto"
         How the recurrence is computed (see :class:`skqrnn.layers.QRNN`);
