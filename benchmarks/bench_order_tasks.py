@@ -49,7 +49,7 @@ among them), the history of the defaults and what is not measured are in
     T20-F128-snr4    0.695 / 0.715  0.702 / 0.729  0.773 / 0.7750.703 / 0.697
     T50-F16-snr4     0.815 / 0.796  0.844          0.847 / 0.842  0.873
     T100-F16-snr4    0.662 / 0.623  0.692          0.771 / 0.7850.699 / 0.712
-    T20-F1152-snr8   0.664 / 0.659  0.763          0.803 / S1C  0.661
+    T20-F1152-snr8   0.664 / 0.659  0.763          0.803 / 0.7980.661
     T20-F1152-snr4   0.470          -              0.601          0.537
 
 (both QRNNs: ``learning_rate="auto"`` is 5e-3 on small frame-level data;
