@@ -48,7 +48,7 @@ def _padding_frames(X):
     return out
 
 
-#: Frames of a 3-D X whose mean real length sets ``forget_bias="auto"``.
+#: Samples (the first ones) of a 3-D X whose mean real length sets ``forget_bias="auto"``.
 _LENGTH_SAMPLE = 4096
 
 
