@@ -55,9 +55,9 @@ among them), the history of the defaults and what is not measured are in
 (both QRNNs: ``learning_rate="auto"`` is 5e-3 on small frame-level data;
 the QRNN's ``forget_bias="auto"`` is 2 at 20 frames, 2.94 at 50, 3 from
 53, and its ``readout="auto"`` reads the last and the mean state.) At
-3,000 sequences (``--n-train 3000``, seed 0) T50-F16-snr4: LSTM 0.905,
-QRNN 0.870 (3.5 points under), dcQRNN 0.919; T20-F128-snr4: LSTM 0.748,
-QRNN 0.824.
+3,000 sequences (``--n-train 3000``, seeds 0 / 1) T50-F16-snr4: LSTM
+0.905 / 0.887, QRNN 0.870 / 0.879 (2.2 points under), dcQRNN 0.919;
+T20-F128-snr4 (seed 0): LSTM 0.748, QRNN 0.824.
 """
 
 import argparse
