@@ -386,8 +386,8 @@ def _two_events(n, steps, rng, noise=1.0):
 
 def test_forget_bias_keeps_an_early_event_over_long_noise():
     """Which of two events came first, 40 noisy frames: with the forget gates
-    starting open (the default forget_bias=3) a one-layer QRNN learns it from
-    600 sequences, with them half shut (0) it does not (two layers learn it
+    starting open (forget_bias=3) a one-layer QRNN learns it from 600
+    sequences, with them half shut (0) it does not (two layers learn it
     either way); the bias is what the layer was built with and is in its
     config."""
     rng = np.random.RandomState(0)
