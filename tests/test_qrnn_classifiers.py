@@ -128,6 +128,25 @@ def test_bidirectional_last_readout_uses_both_final_states():
     assert np.abs(clf.predict_proba(changed) - trimmed).max() > 1e-5
 
 
+def test_stacked_bidirectional_layers_keep_each_direction_in_its_half():
+    # With several bidirectional layers the readout reads every layer; the
+    # forward halves must stay together (read at the last real frame) and
+    # the backward halves together (read at the first).
+    X, y = _frames(n=32)
+    clf = QRNNClassifier(units=3, n_layers=2, bidirectional=True, epochs=1,
+                         input_batchnorm=False, random_state=0).fit(X, y)
+    m = clf.model_
+    probe = keras.Model(m.inputs, [m.get_layer("qrnn1_bidirectional").output,
+                                   m.get_layer("qrnn2_bidirectional").output,
+                                   m.get_layer("readout_last").input[0],
+                                   m.get_layer("readout_first").input[0]])
+    h1, h2, forward, backward = (np.asarray(a) for a in probe.predict(X[:4], verbose=0))
+    np.testing.assert_allclose(forward, np.concatenate([h1[..., :3], h2[..., :3]], -1))
+    np.testing.assert_allclose(backward, np.concatenate([h1[..., 3:], h2[..., 3:]], -1))
+    trimmed = clf.predict_proba(X[:16, :7])
+    np.testing.assert_allclose(clf.predict_proba(X[:16]), trimmed, atol=1e-6)
+
+
 def test_last_plus_mean_readout_reads_both_and_ignores_padding(tmp_path):
     X, y = _frames(n=32)
     clf = QRNNClassifier(units=6, readout="last+mean", epochs=1, input_batchnorm=False,
@@ -311,9 +330,39 @@ def test_readout_auto_reads_last_and_mean_of_frames_last_of_vectors():
     assert "readout_first" in readouts(bi) and "readout_mean" in readouts(bi)
 
 
+def test_n_layers_auto_stacks_two_layers_on_frames_one_on_vectors_and_short_sequences():
+    # Two layers on sequences of 16 real frames or more on average; one on
+    # video vectors and on short sequences (padding does not count).
+    rng = np.random.RandomState(0)
+    X = rng.randn(16, 20, 3).astype("float32")
+    y = np.arange(16) % 2
+    tiny = dict(units=4, epochs=1, random_state=0)
+
+    def qrnn_layers(clf):
+        return sorted(layer.name for layer in clf.model_.layers
+                      if layer.name.startswith("qrnn") and not layer.name.endswith("_dropout"))
+
+    frames = QRNNClassifier(**tiny).fit(X, y)
+    assert frames.get_params()["n_layers"] == "auto"
+    assert frames.n_layers_ == 2 and qrnn_layers(frames) == ["qrnn1", "qrnn2"]
+    # the readout reads both layers' output sequences side by side
+    both = frames.model_.get_layer("all_layers")
+    assert [t.name for t in both.input] == [frames.model_.get_layer("qrnn1").output.name,
+                                            frames.model_.get_layer("qrnn2").output.name]
+    assert QRNNClassifier(**tiny).fit(X[:, 0], y).n_layers_ == 1
+    short = X.copy()
+    short[:, 8:] = 0.0
+    assert QRNNClassifier(**tiny).fit(short, y).n_layers_ == 1
+    one = QRNNClassifier(n_layers=1, **tiny).fit(X, y)
+    assert one.n_layers_ == 1 and qrnn_layers(one) == ["qrnn1"]
+    assert qrnn_layers(QRNNClassifier(n_layers=3, **tiny).fit(X[:, 0], y)) == [
+        "qrnn1", "qrnn2", "qrnn3"]
+
+
 @pytest.mark.parametrize("cls, params, match", [
     (QRNNClassifier, dict(units=0), "units must be an integer >= 1"),
     (QRNNClassifier, dict(n_layers=0), "n_layers"),
+    (QRNNClassifier, dict(n_layers="two"), "n_layers"),
     (QRNNClassifier, dict(readout="sum"), "readout must be one of"),
     (QRNNClassifier, dict(pooling="lstm"), "pooling must be one of"),
     (QRNNClassifier, dict(scan="fast"), "scan must be one of"),
