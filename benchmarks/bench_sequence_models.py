@@ -120,6 +120,11 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     dcQRNN                     0.5799  0.9425  0.5862  2,019,684  388    0.8009
     QRNN, last+mean            0.9084  1.0000  0.9035  1,826,148  357    0.8246
     dcQRNN, last+mean          0.9578  1.0000  0.9206  2,166,116  369    0.7109
+    # "QRNN, last+mean" with n_layers="auto" (two layers on these 30-60
+    # frames, since 2026-12-06 18:10; seeds 0 / 1, load 4-6): read from
+    # both layers GAP@20 0.9749 / 0.9725, order acc 0.9858 / 0.9716; one
+    # layer (n_layers=1) 0.975 / 0.9774, 0.953 / 0.981; read from the last
+    # layer only (seed 0) 0.9553, order acc 0.9052 (benchmarks/README.md)
 
 Reading. Digits: scikit-learn's published example reaches 0.97 with an SVC;
 the QRNNs, reading each image as 8 rows in order, reach 0.91-0.93 (below
