@@ -326,7 +326,7 @@ class QRNNClassifier(_SequenceClassifier):
     ----------
     units : int, default={units}
         Units of each QRNN layer (per direction).
-    n_layers : int or "auto", default={n_layers}
+    n_layers : int or "auto", default="{n_layers}"
         Number of stacked QRNN layers. ``"auto"``: 2 on frame sequences
         (3-D ``X``) of at least 16 real frames on average
         (``TWO_LAYER_MIN_FRAMES``), whose second layer's gates read the
