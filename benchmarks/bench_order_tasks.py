@@ -50,7 +50,7 @@ not measured are in ``benchmarks/README.md`` ("Order tasks")::
     T50-F16-snr4     0.815 / 0.796  0.844          0.910          0.873
     T100-F16-snr4    0.662 / 0.623  0.692          0.863          0.699 / 0.712
     T20-F1152-snr8   0.664 / 0.659  0.763          0.871          0.661
-    T20-F1152-snr4   0.470          -              (0.629)        0.537
+    T20-F1152-snr4   0.470          -              0.628          0.537
 
 (both QRNNs: ``learning_rate="auto"`` is 5e-3 on small frame-level data;
 the QRNN's ``forget_bias="auto"`` is 2 at 20 frames, 2.94 at 50, 3 from
@@ -59,7 +59,7 @@ the QRNN's ``forget_bias="auto"`` is 2 at 20 frames, 2.94 at 50, 3 from
 by side; in brackets: two layers read from the last layer only, the
 readout of both not run there.) At 3,000 sequences (``--n-train 3000``)
 T50-F16-snr4: LSTM 0.905 / 0.887, QRNN 0.924 / 0.934, dcQRNN 0.919;
-T100-F16-snr4: LSTM 0.769, QRNN @T100@, dcQRNN 0.834; T20-F128-snr4: LSTM
+T100-F16-snr4: LSTM 0.769, QRNN 0.889, dcQRNN 0.834; T20-F128-snr4: LSTM
 0.748, dcQRNN 0.773 (one-layer QRNN 0.824).
 """
 
