@@ -41,8 +41,8 @@ layers, the readouts among them), the history of the defaults and what is
 not measured are in ``benchmarks/README.md`` ("Order tasks")::
 
     cell             LSTM(64)       GRU(64)        QRNN           dcQRNN
-    T20-F128-snr8    0.986 / 0.989  0.999          (0.999)        0.995 / 0.996
-    T50-F128-snr8    0.924          0.993          (0.991)        0.963
+    T20-F128-snr8    0.986 / 0.989  0.999          0.996          0.995 / 0.996
+    T50-F128-snr8    0.924          0.993          0.993          0.963
     T100-F16-snr8    0.979 / 0.988  0.999          (0.999)        0.992 / 0.995
     T300-F16-snr8    0.938          0.995          (0.997)        0.995
     T100-F128-snr8   0.723          -              (0.994)        0.907
