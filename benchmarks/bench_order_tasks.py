@@ -60,7 +60,7 @@ by side; in brackets: two layers read from the last layer only, the
 readout of both not run there.) At 3,000 sequences (``--n-train 3000``)
 T50-F16-snr4: LSTM 0.905 / 0.887, QRNN 0.924 / 0.934, dcQRNN 0.919;
 T100-F16-snr4: LSTM 0.769, QRNN 0.889, dcQRNN 0.834; T20-F128-snr4: LSTM
-0.748, dcQRNN 0.773 (one-layer QRNN 0.824).
+0.748, QRNN 0.875, dcQRNN 0.773.
 """
 
 import argparse
