@@ -525,8 +525,8 @@ class QRNNClassifier(_SequenceClassifier):
         alone, two layers lost 2 points of GAP@20 and 5 of order accuracy
         to one layer on the synthetic multi-label frame benchmark; read
         from both they were level on GAP@20 (0.974 against 0.976, two
-        seeds), 1.2 points above on order accuracy, and 0 to 4.6 points
-        above the last layer alone on order-of-events tasks
+        seeds), 1.2 points above on order accuracy, and within -0.3 to
+        +4.6 points of the last layer alone on order-of-events tasks
         (``benchmarks/README.md``). Bidirectional layers are regrouped (all
         forward halves, then all backward ones), so that the readout's
         first half stays the forward direction.
