@@ -48,7 +48,8 @@ def _padding_frames(X):
     return out
 
 
-#: Samples (the first ones) of a 3-D X whose mean real length sets ``forget_bias="auto"``.
+#: Samples (the first ones) of a 3-D X whose mean real length sets the QRNNs' length
+#: rules (``forget_bias="auto"``, ``n_layers="auto"``).
 _LENGTH_SAMPLE = 4096
 
 
