@@ -15,12 +15,48 @@ Run: ``python benchmarks/bench_qrnn_layer.py [--units 128 256 512 1024
 models and modes, ``--host-inputs`` passes numpy batches (so each step also
 copies the batch to the device), ``--profile`` times the pieces of a QRNN
 step instead (gate convolution, recurrence, rest, next to the LSTM's step,
-with the multiply-adds of each), ``--conv`` also times the candidate
-implementations of the causal convolution. By default the batch is put on
-the device once.
+with the multiply-adds of each; then F(3, 2)'s input transforms alone
+next to a copy of the input, for the memory bandwidth they reach),
+``--conv`` also times the candidate implementations of the causal
+convolution. By default the batch is put on the device once.
 
-Measured (JAX 0.10.2, Keras 3.15, 2-core CPU VM shared with four other
-agents' training jobs, 2026-12-06, ``nice -n 5``), window 2 (the default)::
+Measured on an idle 2-core Intel Xeon VM with AVX-512 (JAX 0.10.2, Keras
+3.15, 2026-12-06 19:51-19:54 UTC, load 0.8-1.7), window 2 (the default)::
+
+    run 1                          run 2
+    units   T=20   T=300           units   T=20   T=300   QRNN / LSTM samples/s at T=300 (run 1)
+      128  2.08x   2.87x             128  2.10x   2.77x   327 / 114
+      256  2.32x   3.59x             256  2.41x   3.41x   195 / 54
+      512  2.32x   4.04x             512  2.31x   3.74x   109 / 27
+     1024  3.35x   5.50x            1024  3.25x   5.26x    54 / 9.8
+
+128 units at T = 300 in thirteen measurements that evening (these runs,
+``--profile`` and ``--units 128 --lengths 300 --repeats 9``): 2.72-2.99x,
+median 2.80x, so the 3x target holds from 256 units and not at 128; 2x at
+T = 20 holds at every width. ``--profile`` there (ms per step, best of 3)::
+
+    units  QRNN step  gate conv  recurrence  rest  LSTM step  QRNN/LSTM  MAC ratio
+      128        105         88          10     7        299      2.85x      1.75x
+      256        176        151          22     4        611      3.47x      2.00x
+      512        332        272          52     8       1263      3.80x      2.50x
+     1024        664        528         110    26       3858      5.81x      3.50x
+
+    F(3, 2) input transforms, forward, ms (GB/s moved) / a copy of the input
+      128  17.8 (10.0) / 4.0 (22.0)     512  13.3 (13.3) / 10.3 (8.6)
+      256  16.5 (10.7) / 3.6 (24.5)    1024  27.2 (6.5)  /  9.8 (9.0)
+
+The input transforms move 176 MB per step (each reads two slices of the
+input and writes one) at the machine's memory bandwidth; in a profiler
+trace they take 18-22 ms of a 95 ms step at 128 units, and the weight
+gradient's four products (the transformed input transposed) run as Eigen
+dots while the forward ones run on YNNPACK. Rewrites tried against this
+(benchmarks/README.md lists them with figures): F(m, 2) for m = 4-7, one
+batched product, a custom gradient putting the weight gradient on YNNPACK,
+the batch in two halves, the direct two-product convolution, F(2, 2); none
+was faster.
+
+Earlier, on a machine shared with four other agents' training jobs
+(2026-12-06, ``nice -n 5``), window 2::
 
     run 1, 06:48-06:55 UTC, load average 5.8-7.6     run 2, 06:57-07:03 UTC, load 5.2-7.1
     units   T=20   T=300                              units    T=20   T=300  QRNN / LSTM samples/s at T=300
@@ -126,7 +162,8 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 from skqrnn.layers import QRNN  # noqa: E402
-from skqrnn.layers.qrnn import _winograd_causal_conv2, _winograd_causal_conv3  # noqa: E402
+from skqrnn.layers.qrnn import (  # noqa: E402
+    _winograd3_inputs, _winograd_causal_conv2, _winograd_causal_conv3)
 from skqrnn.layers.recurrence import resolve_scan_method  # noqa: E402
 from _device import device_name, wait  # noqa: E402  (benchmarks/_device.py)
 
@@ -217,7 +254,11 @@ def bench_profile(args):
     gradient); the recurrence alone (forward and backward); and the
     multiply-adds per frame of a training step (forward + weight gradients,
     + the recurrent state's gradient for the LSTM) with their ratio, the
-    QRNN/LSTM ratio the two would reach at equal matmul efficiency.
+    QRNN/LSTM ratio the two would reach at equal matmul efficiency. Then the
+    part of the convolution that is not arithmetic: F(3, 2)'s input
+    transforms alone (four element-wise passes, each reading two strided
+    slices of the input and writing one matrix), with the memory bandwidth
+    they reach next to that of a plain copy of the input (``2 * x``).
     """
     if BACKEND != "jax":
         print("--profile is implemented for the JAX backend only")
@@ -236,6 +277,7 @@ def bench_profile(args):
     print(f"{'units':>5s} {'QRNN step':>10s} {'gate conv':>10s} {'recurrence':>11s} "
           f"{'rest':>7s} {'LSTM step':>10s} {'QRNN/LSTM':>10s} {'QRNN MACs':>10s} "
           f"{'LSTM MACs':>10s} {'MAC ratio':>10s}")
+    transform_times = []
     for units in args.units:
         qrnn, lstm = make_model("QRNN (window=2)", length, units), make_model("LSTM", length, units)
         kernel = jnp.asarray(rng.normal(size=(2, FEATURES, 2 * units)) * 0.01, jnp.float32)
@@ -245,11 +287,16 @@ def bench_profile(args):
         b = jnp.asarray(rng.normal(size=(args.batch, length, units)), jnp.float32)
         scan_grad = jax.jit(jax.grad(
             lambda a, b: jnp.sum(linear_recurrence(a, b, method="auto") * b), argnums=(0, 1)))
+        transforms = jax.jit(_winograd3_inputs)
+        copy = jax.jit(lambda x: 2 * x)
         tasks = {"qrnn": lambda: qrnn.train_on_batch(x, y),
                  "conv": lambda: gate_grad(kernel, x),
                  "scan": lambda: scan_grad(a, b),
-                 "lstm": lambda: lstm.train_on_batch(x, y)}
+                 "lstm": lambda: lstm.train_on_batch(x, y),
+                 "transforms": lambda: transforms(x),
+                 "copy": lambda: copy(x)}
         t = {k: 1000 * v for k, v in interleaved(tasks, args.repeats).items()}
+        transform_times.append((units, t["transforms"], t["copy"]))
         # Window 2 with F(3, 2): 4/3 products of (in x 2u) per frame, twice
         # (forward, weight gradient); LSTM: (in + u) x 4u twice, u x 4u once.
         q_macs = 2 * 4 / 3 * FEATURES * 2 * units
@@ -258,6 +305,14 @@ def bench_profile(args):
               f"{t['qrnn'] - t['conv'] - t['scan']:7.0f} {t['lstm']:10.0f} "
               f"{t['lstm'] / t['qrnn']:9.2f}x {q_macs / 1e6:9.2f}M {l_macs / 1e6:9.2f}M "
               f"{l_macs / q_macs:9.2f}x", flush=True)
+    # Bytes moved: the input transforms read 8 slices of a third of the
+    # input and write 4 (a copy reads and writes the input once).
+    size = 4 * args.batch * length * FEATURES
+    print(f"\nF(3, 2) input transforms, forward, ms (GB/s moved); a copy of the input "
+          f"({size / 2**20:.0f} MiB) for the memory bandwidth")
+    for units, t_transforms, t_copy in transform_times:
+        print(f"{units:5d}  transforms {t_transforms:6.1f} ({4 * size / t_transforms / 1e6:4.1f})"
+              f"   copy {t_copy:6.1f} ({2 * size / t_copy / 1e6:4.1f})")
 
 
 def bench_conv(args):

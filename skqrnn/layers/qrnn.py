@@ -498,27 +498,35 @@ def _winograd_causal_conv3(x, kernel):
     result matches the direct convolution to float32 rounding.
     x: (batch, time, in) with a static time >= 2; kernel: (2, in, out).
     """
+    length, n_out = x.shape[1], kernel.shape[-1]
+    w0, w1 = kernel[0], kernel[1]
+    # Every product is one 2-D matmul over all (batch, block) rows (see
+    # _winograd_causal_conv2).
+    a0, a1, a2, a3 = _winograd3_inputs(x)
+    m0 = ops.matmul(a0, w0)
+    m1 = ops.matmul(a1, 0.5 * (w0 + w1))
+    m2 = ops.matmul(a2, 0.5 * (w0 - w1))
+    m3 = ops.matmul(a3, w1)
+    m12 = m1 + m2
+    y = ops.stack([m0 + m12, m1 - m2, m12 + m3], axis=1)
+    return ops.reshape(y, (-1, 3 * (-(-length // 3)), n_out))[:, :length]
+
+
+def _winograd3_inputs(x):
+    """F(3, 2)'s transformed inputs ``d0 - d2, d1 + d2, d2 - d1, d3 - d1``.
+
+    x: (batch, time, in); returns four (batch * ceil(time / 3), in) matrices,
+    row ``(b, j)`` from the frames ``3j - 1 .. 3j + 2`` of sequence b.
+    """
     length = x.shape[1]
     if length % 3:  # zero frames at the end; their outputs are dropped
         x = ops.pad(x, ((0, 0), (0, -length % 3), (0, 0)))
-    third, features, n_out = x.shape[1] // 3, x.shape[-1], kernel.shape[-1]
-    # Frames 3j .. 3j + 2 side by side (a free reshape); every product is one
-    # 2-D matmul over all (batch, block) rows (see _winograd_causal_conv2).
+    third, features = x.shape[1] // 3, x.shape[-1]
+    # Frames 3j .. 3j + 2 side by side: a free reshape.
     blocks = ops.reshape(x, (-1, third, 3, features))
     d1, d2, d3 = blocks[:, :, 0], blocks[:, :, 1], blocks[:, :, 2]
     d0 = ops.pad(d3[:, :-1], ((0, 0), (1, 0), (0, 0)))  # frames 3j - 1
-    w0, w1 = kernel[0], kernel[1]
-
-    def product(a, w):
-        return ops.matmul(ops.reshape(a, (-1, features)), w)
-
-    m0 = product(d0 - d2, w0)
-    m1 = product(d1 + d2, 0.5 * (w0 + w1))
-    m2 = product(d2 - d1, 0.5 * (w0 - w1))
-    m3 = product(d3 - d1, w1)
-    m12 = m1 + m2
-    y = ops.stack([m0 + m12, m1 - m2, m12 + m3], axis=1)
-    return ops.reshape(y, (-1, 3 * third, n_out))[:, :length]
+    return [ops.reshape(a, (-1, features)) for a in (d0 - d2, d1 + d2, d2 - d1, d3 - d1)]
 
 
 def _conv_is_faster():
