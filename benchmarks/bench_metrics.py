@@ -75,6 +75,34 @@ memory target (<= 2x the score matrix) is met by far (0.02-0.16x).
 
 "all four" = one YT8MEvaluator.update() + result() (GAP@20, Hit@1, PERR,
 MAP) vs the reference's calculate_gap + MAP + hit_at_one + PERR.
+
+Measured again 2026-12-06 on an idle 2-core Intel Xeon VM with AVX-512
+(load 0.6-1.8), three runs 19:43-19:56 UTC::
+
+    what                      vector s     loop s      speed-up
+    GAP@20, sparse y_true     0.42 - 0.44  6.2 - 6.7   15x - 16x
+    GAP@20, dense y_true      0.44 - 0.49  6.2 - 6.7   13x - 15x
+    all four, sparse y_true   0.67 - 0.77  13.2 - 14.2  19x - 20x
+    all four, dense y_true    0.75 - 0.85  13.2 - 14.2  17x - 18x
+
+The loop runs twice as fast as in November and the vectorized code only a
+little faster, so GAP@20 is 15-16x here (target 20x: not met). Its top-k
+step takes 6.7 us per row on one thread (543-row chunks): strided group
+max 2.31, block minimum 0.94, partition of the group maxima 0.60,
+comparison 1.13, flatnonzero 0.90 (about 14 ns per cell found plus
+0.12 ns per cell scanned), row bookkeeping 0.11, padding 0.28,
+argpartition 0.13, selection and tie check 0.30; the whole GAP takes
+7.5 us per row on one thread, 4.3 on two. Tried here without enough gain:
+chunks of 128 K - 8 M cells (2 M stays the fastest: 1.15 s at 128 K,
+0.42-0.44 s at 2 M, 0.46 s at 8 M); the passes in sub-blocks of 32-128
+rows so that they stay in the L2 cache (12 % less time on one thread,
+none on two: the two threads share the memory bandwidth); the group maxima
+over the scores read as uint32, which for non-negative scores also catches
+NaN and infinities and spares the minimum pass (the candidate search 10 %
+faster on two threads, about 17x for GAP at best, not added for that); a
+flatnonzero over 64-bit words first (slower); a numba 0.68 kernel, one
+pass per row with a running k-th best, parallel over rows (0.49 s for the
+top-k alone on two threads, slower than all of GAP here).
 """
 
 import argparse
