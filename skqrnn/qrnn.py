@@ -612,8 +612,12 @@ class DCQRNNClassifier(_SequenceClassifier):
         How the last block's output sequence becomes one vector: the last
         real frame, the mean or maximum over real frames, a learned
         attention-weighted mean, or the last frame and the mean side by
-        side; ``"auto"`` as for :class:`QRNNClassifier` ("last+mean" on
-        frames, "last" on vectors; not measured for the dcQRNN).
+        side; ``"auto"``, as for :class:`QRNNClassifier`: "last+mean" on
+        frame sequences, "last" on video-level vectors (one step, whose
+        last state is its mean). On frames "last+mean" scored above "last"
+        in every order-of-events cell measured (by 0.1 to 11 points on
+        1,500 sequences) and lifted GAP@20 from 0.60-0.63 to 0.87-0.91 on
+        the demo's synthetic frames (``benchmarks/README.md``).
     timesteps : int, default={timesteps}
         2-D ``X`` only: number of steps a feature vector is split into.
     max_frames : int, default=300
@@ -662,7 +666,7 @@ class DCQRNNClassifier(_SequenceClassifier):
         forget_bias=3.0,
         dropout=0.5,
         compression=1.0,
-        readout="last",
+        readout="auto",
         timesteps=1,
         max_frames=300,
         input_batchnorm=True,

@@ -311,23 +311,26 @@ def test_forget_bias_auto_follows_the_sequence_length():
     assert dc.forget_bias_ == 3.0  # the dcQRNN's default is a number
 
 
-def test_readout_auto_reads_last_and_mean_of_frames_last_of_vectors():
+@pytest.mark.parametrize("cls, width", [(QRNNClassifier, "units"),
+                                        (DCQRNNClassifier, "growth_rate")])
+def test_readout_auto_reads_last_and_mean_of_frames_last_of_vectors(cls, width):
     X, y = _frames(n=16)
-    tiny = dict(units=4, epochs=1, random_state=0)
+    tiny = {width: 4, "epochs": 1, "random_state": 0}
 
     def readouts(clf):
         return sorted(layer.name for layer in clf.model_.layers
                       if layer.name.startswith("readout_") and layer.name != "readout_dropout"
                       and layer.name != "readout_bn")
 
-    frames = QRNNClassifier(**tiny).fit(X, y)
+    frames = cls(**tiny).fit(X, y)
     assert frames.get_params()["readout"] == "auto"
     assert readouts(frames) == ["readout_last", "readout_last_mean", "readout_mean"]
-    assert readouts(QRNNClassifier(**tiny).fit(X[:, 0], y)) == ["readout_last"]
-    assert readouts(QRNNClassifier(readout="last", **tiny).fit(X, y)) == ["readout_last"]
-    # bidirectional + "auto" on frames: both directions' final states and the mean
-    bi = QRNNClassifier(bidirectional=True, **tiny).fit(X, y)
-    assert "readout_first" in readouts(bi) and "readout_mean" in readouts(bi)
+    assert readouts(cls(**tiny).fit(X[:, 0], y)) == ["readout_last"]
+    assert readouts(cls(readout="last", **tiny).fit(X, y)) == ["readout_last"]
+    if cls is QRNNClassifier:
+        # bidirectional + "auto" on frames: both directions' final states and the mean
+        bi = cls(bidirectional=True, **tiny).fit(X, y)
+        assert "readout_first" in readouts(bi) and "readout_mean" in readouts(bi)
 
 
 def test_n_layers_auto_stacks_two_layers_on_frames_one_on_vectors_and_short_sequences():
