@@ -132,6 +132,8 @@ load average 2-7 from other jobs: fit times are inflated; one seed)::
     DenseNet (mean of frames)  0.9714  1.0000  0.9123  3,172,708  16     0.5213
     dcQRNN                     0.7869  0.9900  0.7788  2,019,684  157    0.9384
     dcQRNN, last+mean          0.9678  1.0000  0.9510  2,166,116  167    0.9005
+    # seed 1 (21:18-21:24 UTC, idle): DenseNet 0.9707, order 0.4929;
+    # dcQRNN 0.7775, order 0.9147; dcQRNN, last+mean 0.9636, order 0.9005
 
 Reading. Digits: scikit-learn's published example reaches 0.97 with an SVC;
 the QRNNs, reading each image as 8 rows in order, reach 0.91-0.93 (below
