@@ -8,6 +8,7 @@ chunks (``timesteps``). Everything an estimator needs beyond its network
 :class:`~skqrnn.base.KerasClassifierBase`.
 """
 
+import functools
 import math
 
 import keras
@@ -213,15 +214,18 @@ class _SequenceClassifier(KerasClassifierBase):
 
     def _build_keras_model(self, X):
         # The "auto" choices that follow the sequence length are made before
-        # the layers are built.
-        self._resolve_length_rules(_typical_length(X, self.timesteps))
+        # the layers are built. The length scan (up to _LENGTH_SAMPLE
+        # sequences, ~1 s on full-size frames) runs once, and only if a rule
+        # asks for it.
+        self._resolve_length_rules(functools.cache(
+            functools.partial(_typical_length, X, self.timesteps)))
         return super()._build_keras_model(X)
 
     def _resolve_length_rules(self, length):
-        """Set the fitted values of the parameters whose "auto" follows
-        ``length``, the mean real steps of the training sequences."""
+        """Set the fitted values of the parameters whose "auto" follows the
+        mean real steps of the training sequences, which ``length()`` returns."""
         if isinstance(self.forget_bias, str):
-            self.forget_bias_ = auto_forget_bias(length)
+            self.forget_bias_ = auto_forget_bias(length())
         else:
             self.forget_bias_ = float(self.forget_bias)
 
@@ -513,7 +517,7 @@ class QRNNClassifier(_SequenceClassifier):
     def _resolve_length_rules(self, length):
         super()._resolve_length_rules(length)
         if isinstance(self.n_layers, str):
-            frames = self._fit_ndim == 3 and length >= self.TWO_LAYER_MIN_FRAMES
+            frames = self._fit_ndim == 3 and length() >= self.TWO_LAYER_MIN_FRAMES
             self.n_layers_ = 2 if frames else 1
         else:
             self.n_layers_ = int(self.n_layers)

@@ -311,6 +311,24 @@ def test_forget_bias_auto_follows_the_sequence_length():
     assert dc.forget_bias_ == 3.0  # the dcQRNN's default is a number
 
 
+def test_length_scan_runs_once_and_only_for_a_length_rule(monkeypatch):
+    # The mean-length scan reads up to 4,096 sequences (about a second on
+    # full-size frames): once per fit for the QRNN's two "auto" rules, not
+    # at all when no parameter follows the length (the dcQRNN's defaults).
+    import skqrnn.qrnn as qrnn_module
+
+    calls = []
+    scan = qrnn_module._typical_length
+    monkeypatch.setattr(qrnn_module, "_typical_length",
+                        lambda *a: calls.append(1) or scan(*a))
+    X, y = _frames(n=16)
+    QRNNClassifier(units=4, epochs=1, random_state=0).fit(X, y)
+    assert len(calls) == 1
+    DCQRNNClassifier(growth_rate=4, epochs=1, random_state=0).fit(X, y)
+    QRNNClassifier(units=4, n_layers=1, forget_bias=2.0, epochs=1, random_state=0).fit(X, y)
+    assert len(calls) == 1
+
+
 @pytest.mark.parametrize("cls, width", [(QRNNClassifier, "units"),
                                         (DCQRNNClassifier, "growth_rate")])
 def test_readout_auto_reads_last_and_mean_of_frames_last_of_vectors(cls, width):
