@@ -13,10 +13,13 @@ densified); ``y_score`` is a dense real matrix of the same shape.
 How it is computed
 ------------------
 Rows are processed in chunks of about two million cells, on up to four
-threads (numpy releases the GIL in every call that matters). Each video's
+threads (numpy and the compiled kernel release the GIL). Each video's
 top-k classes are found by a group-maximum prefilter (the cells above the
 (k+1)-th largest group maximum, usually k or a few more) and a partition of
-those few cells (a full ``np.argpartition`` only for rows with ties),
+those few cells (a full ``np.argpartition`` only for rows with ties): for
+float32 and float64 scores by a small compiled kernel that reads each row
+once (``skqrnn/_top_k_kernel.h``, built by ``pip install`` where a C++
+compiler is found), otherwise by numpy calls with the same results;
 the labels of those k cells are gathered (for sparse ``y_true`` from the
 canonical CSR structure, one chunk at a time, never densifying the matrix),
 and only the ``n_videos * k`` (score, label, class) triples are kept; GAP
@@ -75,6 +78,12 @@ __all__ = [
 _CHUNK_CELLS = 1 << 21
 # Threads that process chunks in parallel (never more than the CPUs).
 _MAX_THREADS = 4
+
+try:  # built by setup.py when pip finds a C++ compiler
+    from skqrnn._top_k import top_k_rows as _compiled_top_k
+except ImportError:  # pragma: no cover - the numpy path gives the same results
+    _compiled_top_k = None
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ----------------------------------------------------------------------------
@@ -285,10 +294,13 @@ def _check_finite(block, start, group_max=None, body=0):
         ok = (np.isfinite(group_max).all() and np.isfinite(block.min())
               and np.isfinite(block[:, body:]).all())
     if not ok:
-        r, col = np.argwhere(~np.isfinite(block))[0]
-        raise ValueError(
-            f"y_score must be finite; y_score[{start + r}, {col}] is {block[r, col]!r}."
-        )
+        _raise_not_finite(block, start, *np.argwhere(~np.isfinite(block))[0])
+
+
+def _raise_not_finite(block, start, r, col):
+    raise ValueError(
+        f"y_score must be finite; y_score[{start + r}, {col}] is {block[r, col]}."
+    )
 
 
 def _scan(labels, score, *, keep=0, hit_k=0, perr=False):
@@ -412,6 +424,8 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     exact (fewer than k cells above ``T`` when group maxima tie, or a tie at
     the k-th score) go through :func:`_top_k_exact`. ``scratch`` (a
     ``threading.local``) holds the thread's mask buffer between chunks.
+    Float32 and float64 blocks go to the compiled kernel when it is built
+    (:func:`_top_k_compiled`: the same steps, one read of each row).
     """
     r, c = block.shape
     if k >= c:
@@ -422,6 +436,8 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
         _check_finite(block, start)
         return _exact_with_scores(block, k, labels, lab_block, start)
     block = np.ascontiguousarray(block)
+    if _compiled_top_k is not None and block.dtype in _COMPILED_DTYPES:
+        return _top_k_compiled(block, k, w, labels, lab_block, start)
     n_groups = c // w
     body = w * n_groups
     group_max = block[:, :body].reshape(r, w, n_groups).max(axis=1)
@@ -470,6 +486,29 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
         sub_lab = lab_block[redo] if lab_block is not None else None
         idx[redo], top[redo] = _exact_with_scores(block[redo], k, labels, sub_lab, start,
                                                   rows=redo)
+    return idx, top
+
+
+def _top_k_compiled(block, k, w, labels, lab_block, start):
+    """:func:`_top_k` by the compiled kernel (``skqrnn/_top_k_kernel.h``).
+
+    Same prefilter, same results: the kernel reads each row once and does
+    the later steps in the L1 cache. It leaves to :func:`_top_k_exact` the
+    rows the numpy path would send there (ties at the k-th score, group
+    maxima tied at ``T``), and stops at the first NaN or infinite cell.
+    """
+    r, c = block.shape
+    idx = np.empty((r, k), dtype=np.intp)
+    top = np.empty((r, k), dtype=block.dtype)
+    redo = np.empty(r, dtype=np.uint8)
+    bad = _compiled_top_k(block, k, w, idx, top, redo)
+    if bad >= 0:
+        _raise_not_finite(block, start, *divmod(bad, c))
+    rows = np.flatnonzero(redo)
+    if rows.size:
+        sub_lab = lab_block[rows] if lab_block is not None else None
+        idx[rows], top[rows] = _exact_with_scores(block[rows], k, labels, sub_lab, start,
+                                                  rows=rows)
     return idx, top
 
 

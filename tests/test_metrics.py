@@ -44,6 +44,16 @@ def _data(n, c, *, p=0.15, seed=0, empty_rows=True, offset=-0.3):
     return y, s
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def top_k_path(request, monkeypatch):
+    """Run a test with the compiled top-k kernel and with the numpy path."""
+    if request.param == "numpy":
+        monkeypatch.setattr(M, "_compiled_top_k", None)
+    elif M._compiled_top_k is None:
+        pytest.skip("skqrnn._top_k was not built (test_compiled_top_k_is_built says why)")
+    return request.param
+
+
 SHAPES = [(1, 1), (1, 4), (6, 1), (9, 2), (15, 5), (40, 30), (25, 120), (200, 7)]
 KS = [1, 3, 20, 500]
 
@@ -187,7 +197,7 @@ def test_chunked_scan_equals_single_chunk(monkeypatch):
     assert _ours_all(sp.csr_matrix(y), s, 5) == pytest.approx(full, rel=1e-12)
 
 
-def test_threaded_chunks_equal_one_thread_and_report_first_bad_cell(monkeypatch):
+def test_threaded_chunks_equal_one_thread_and_report_first_bad_cell(monkeypatch, top_k_path):
     y, s = _data(97, 13, seed=3)
     monkeypatch.setattr(M, "_CHUNK_CELLS", 13 * 4)
     monkeypatch.setattr(M, "_n_threads", lambda n_chunks: 1)
@@ -486,7 +496,8 @@ def test_docstring_examples_run():
 
 
 @pytest.mark.parametrize("k", [1, 3, 10])
-def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch, k):
+def test_group_prefilter_equals_full_partition_with_and_without_ties(monkeypatch, k,
+                                                                     top_k_path):
     rng = np.random.default_rng(11)
     y = (rng.random((300, 400)) < 0.02).astype(int)
     tie_free = rng.permutation(300 * 400).reshape(300, 400) / 1e5
@@ -528,3 +539,52 @@ def test_scorer_with_list_of_arrays_predict_proba(n_labels):
     assert gap_scorer(est, X, y) == pytest.approx(global_average_precision(y, proba), rel=1e-12)
     assert perr_scorer(est, X, y) == pytest.approx(
         precision_at_equal_recall_rate(y, proba), rel=1e-12)
+
+
+def test_compiled_top_k_is_built():
+    # pip builds skqrnn._top_k wherever it finds a C++ compiler (setup.py);
+    # where one is found here, the compiled path must be what users run.
+    import shutil
+    import sysconfig
+
+    cxx = (sysconfig.get_config_var("CXX") or "c++").split()[0]
+    if shutil.which(cxx) is None:
+        pytest.skip(f"no C++ compiler ({cxx}): the numpy path serves")
+    assert M._compiled_top_k is not None, (
+        "skqrnn._top_k is missing although a C++ compiler is installed; "
+        "reinstall (pip install -e .) and read the build log")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_top_k_equals_numpy_path_and_names_the_first_bad_cell(dtype, monkeypatch):
+    if M._compiled_top_k is None:
+        pytest.skip("skqrnn._top_k was not built")
+    rng = np.random.default_rng(5)
+    # 1000 columns, k = 20: 142 groups of 7 and 6 left-over columns; scores
+    # of both signs and scales, rows with ties at and above the k-th score.
+    s = (rng.standard_normal((300, 1000)) * 10).astype(dtype)
+    s[::7] = np.round(s[::7])
+    s[5, :50] = s[5].max() + 1  # 50 cells tied for first place
+    s[6, -6:] = s[6].max() + 1  # the best cells in the left-over columns
+    y = (rng.random(s.shape) < 0.01).astype(int)
+    y[5, :50:3] = 1
+    res = {}
+    for path in ("compiled", "numpy"):
+        if path == "numpy":
+            monkeypatch.setattr(M, "_compiled_top_k", None)
+        res[path] = [_ours_all(yy, s, kk) for yy in (y, sp.csr_matrix(y)) for kk in (1, 20, 40)]
+        labels = M._Labels(y)
+        idx, top = M._top_k(s, 20, labels, labels.dense_chunk(0, len(y)), 0)
+        res[path].append(np.sort(idx, axis=1).tolist())
+        assert np.array_equal(top, np.take_along_axis(s, idx, axis=1))
+    assert res["compiled"] == res["numpy"]
+    monkeypatch.undo()
+    # The first non-finite cell in row order is named, wherever it lies.
+    for cells in ([(0, 0)], [(299, 999)], [(17, 995), (40, 3)], [(3, 500), (3, 2)]):
+        for value in (np.nan, np.inf, -np.inf):
+            bad = s.copy()
+            for cell in cells:
+                bad[cell] = value
+            r, c = min(cells)
+            with pytest.raises(ValueError, match=rf"y_score\[{r}, {c}\] is (nan|inf|-inf)"):
+                global_average_precision(y, bad)
