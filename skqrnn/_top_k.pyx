@@ -13,9 +13,9 @@ ctypedef fused real:
 
 
 cdef extern from "_top_k_kernel.h" nogil:
-    Py_ssize_t skqrnn_top_k_rows[T](const T *block, Py_ssize_t r, Py_ssize_t c, Py_ssize_t k,
-                                    Py_ssize_t w, Py_ssize_t *idx, T *top,
-                                    unsigned char *redo)
+    Py_ssize_t skqrnn_top_k_rows[T, I](const T *block, Py_ssize_t r, Py_ssize_t c,
+                                       Py_ssize_t k, Py_ssize_t w, I *idx, T *top,
+                                       unsigned char *redo)
 
 
 def top_k_rows(const real[:, ::1] block, Py_ssize_t k, Py_ssize_t w,

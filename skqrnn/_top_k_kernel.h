@@ -39,9 +39,10 @@
 // idx and top rows are not written). Returns -1, the flat index of the
 // first NaN or +-inf cell in row order (rows before it are written), or -2
 // when scratch memory cannot be allocated.
-template <typename T>
+// T: float or double; I: the caller's index type (Py_ssize_t).
+template <typename T, typename I>
 static ptrdiff_t skqrnn_top_k_rows(const T *block, ptrdiff_t r, ptrdiff_t c, ptrdiff_t k,
-                                   ptrdiff_t w, ptrdiff_t *idx, T *top, unsigned char *redo) {
+                                   ptrdiff_t w, I *idx, T *top, unsigned char *redo) {
     const ptrdiff_t ng = c / w, body = ng * w;
     // Cells above T: at most k groups of w and the left-over columns.
     const ptrdiff_t cap = k * w + (c - body);
@@ -137,12 +138,12 @@ static ptrdiff_t skqrnn_top_k_rows(const T *block, ptrdiff_t r, ptrdiff_t c, ptr
         // Cells below kth are not kept; those at or above it are exactly k
         // unless kth is tied (candidates hold every cell above T < kth).
         ptrdiff_t kept = 0;
-        ptrdiff_t *out_col = idx + row * k;
+        I *out_col = idx + row * k;
         T *out_val = top + row * k;
         for (ptrdiff_t j = 0; j < m; ++j) {
             if (cand[j] >= kth) {
                 if (kept < k) {
-                    out_col[kept] = cand_col[j];
+                    out_col[kept] = (I)cand_col[j];
                     out_val[kept] = cand[j];
                 }
                 ++kept;

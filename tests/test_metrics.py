@@ -579,6 +579,10 @@ def test_compiled_top_k_equals_numpy_path_and_names_the_first_bad_cell(dtype, mo
         assert np.array_equal(top, np.take_along_axis(s, idx, axis=1))
     assert res["compiled"] == res["numpy"]
     monkeypatch.undo()
+    # A read-only array (np.load(..., mmap_mode="r")) is read in place.
+    frozen = s.copy()
+    frozen.flags.writeable = False
+    assert _ours_all(y, frozen, 20) == _ours_all(y, s, 20)
     # The first non-finite cell in row order is named, wherever it lies.
     for cells in ([(0, 0)], [(299, 999)], [(17, 995), (40, 3)], [(3, 500), (3, 2)]):
         for value in (np.nan, np.inf, -np.inf):
