@@ -148,6 +148,34 @@ def test_linear_recurrence_matches_float64_loop(method, length):
     np.testing.assert_allclose(h, _loop(a, b, h0), rtol=1e-5, atol=2e-5)
 
 
+@pytest.mark.parametrize("method", ["sequential", "associative"])
+@pytest.mark.parametrize("length", [1, 2, 7, 300])
+def test_last_state_and_its_gradients_equal_the_full_scans(method, length):
+    # return_sequences=False: h_T alone (on JAX by a scan with a written-out
+    # gradient); values and gradients must be those of h[:, -1].
+    rng = np.random.default_rng(length + 1)
+    a = rng.uniform(0.5, 1.0, (3, length, 4)).astype("float32")
+    b = rng.normal(size=(3, length, 4)).astype("float32")
+    h0 = rng.normal(size=(3, 4)).astype("float32")
+    w = rng.normal(size=(3, 4)).astype("float32")
+    last = _compiled(lambda a, b, h0: linear_recurrence(a, b, h0, method=method,
+                                                        return_sequences=False))(a, b, h0)
+    assert tuple(last.shape) == (3, 4)
+    np.testing.assert_allclose(_np(last), _loop(a, b, h0)[:, -1], rtol=1e-5, atol=2e-5)
+    if BACKEND != "jax":
+        return
+    import jax
+
+    def loss(fn):
+        return jax.jit(jax.grad(lambda a, b, h0: (fn(a, b, h0) * w).sum(), argnums=(0, 1, 2)))
+
+    got = loss(lambda a, b, h0: linear_recurrence(a, b, h0, method=method,
+                                                  return_sequences=False))(a, b, h0)
+    want = loss(lambda a, b, h0: linear_recurrence(a, b, h0, method=method)[:, -1])(a, b, h0)
+    for name, g, e in zip("abh", got, want):
+        np.testing.assert_allclose(_np(g), _np(e), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize("length", [1, 2, 3, 5, 8, 13])
 def test_doubling_scan_matches_loop(length):
     # The Hillis-Steele scan used for "associative" on TensorFlow and torch.

@@ -348,13 +348,16 @@ class QRNN(keras.layers.Layer):
             # Padded frames: c_t = 1 * c_{t-1} + 0.
             a = m * a + (1.0 - m)
             b = m * b
-        c = linear_recurrence(a, b, h0, method=self.scan)
+        # Without return_sequences only the last state is read.
+        c = linear_recurrence(a, b, h0, method=self.scan,
+                              return_sequences=self.return_sequences)
+        c_last = c[:, -1] if self.return_sequences else c
 
         if not self.return_sequences:
             # The output of the last valid frame. A padded frame leaves the
             # state exactly as it was (1 * c + 0), so c there is c_T; a
             # sequence without any valid frame outputs zeros.
-            output = c[:, -1]
+            output = c_last
             index = None
             if m is not None:
                 valid = m[:, :, 0] > 0
@@ -377,7 +380,7 @@ class QRNN(keras.layers.Layer):
             output = h
         output = ops.cast(output, self.compute_dtype)
         if self.return_state:
-            return output, ops.cast(c[:, -1], self.compute_dtype)
+            return output, ops.cast(c_last, self.compute_dtype)
         return output
 
     def _initial_state(self, initial_state):
