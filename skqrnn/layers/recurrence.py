@@ -38,6 +38,10 @@ SCAN_METHODS = ("auto", "sequential", "associative")
 
 # Unroll factor of ``ops.scan`` on JAX/TensorFlow; see benchmarks/bench_scan.py.
 DEFAULT_UNROLL = 1
+# Sequences from this many steps get h_T alone by _jax_last_state when the
+# states themselves are not wanted: QRNN(128) training steps 3-15 % faster
+# at 90-300 frames, 4-5 % slower at 45-75 (benchmarks/README.md).
+LAST_STATE_MIN_LENGTH = 90
 
 
 def _on_gpu():
@@ -106,8 +110,8 @@ def _jax_last_state(unroll):
     Autodiff of the scan stacks two cotangents per step (of ``a_t`` and
     ``b_t``) and a zero cotangent for every unused state; here the reverse
     scan stacks ``dh_t`` alone and ``da = dh * h_{t-1}``, ``db = dh`` are
-    two element-wise products after it. A QRNN(128) training step at
-    T = 300 took 3-4 % less time (benchmarks/README.md). Reverse mode only
+    two element-wise products after it: faster from
+    :data:`LAST_STATE_MIN_LENGTH` steps. Reverse mode only
     (``jax.custom_vjp``), which is what training uses.
     """
     import jax
@@ -137,7 +141,8 @@ def _jax_last_state(unroll):
 
 
 def _sequential(a, b, h0, unroll, return_sequences=True):
-    if not return_sequences and keras.backend.backend() == "jax":
+    if (not return_sequences and keras.backend.backend() == "jax"
+            and a.shape[1] is not None and a.shape[1] >= LAST_STATE_MIN_LENGTH):
         return _jax_last_state(unroll)(ops.transpose(a, (1, 0, 2)),
                                        ops.transpose(b, (1, 0, 2)), h0)
     if keras.backend.backend() == "torch":
@@ -196,7 +201,8 @@ def linear_recurrence(a, b, initial_state=None, method="auto", unroll=None,
         (default :data:`DEFAULT_UNROLL`).
     return_sequences : bool, default=True
         False returns ``h_T`` alone, of shape (batch, units); the
-        sequential scan on JAX then trains faster (see ``_jax_last_state``).
+        sequential scan on JAX then trains faster on long sequences (see
+        :data:`LAST_STATE_MIN_LENGTH`).
 
     Returns
     -------
