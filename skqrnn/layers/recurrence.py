@@ -38,10 +38,8 @@ SCAN_METHODS = ("auto", "sequential", "associative")
 
 # Unroll factor of ``ops.scan`` on JAX/TensorFlow; see benchmarks/bench_scan.py.
 DEFAULT_UNROLL = 1
-# Sequences from this many steps get h_T alone by _jax_last_state when the
-# states themselves are not wanted: QRNN(128) training steps 3-15 % faster
-# at 90-300 frames, 4-5 % slower at 45-75 (benchmarks/README.md).
-LAST_STATE_MIN_LENGTH = 90
+# Steps per chunk of the last-state scan on JAX (_jax_last_state).
+LAST_STATE_CHUNK = 4
 
 
 def _on_gpu():
@@ -104,47 +102,82 @@ def _step(h, ab):
 
 
 @functools.cache
-def _jax_last_state(unroll):
+def _jax_last_state(unroll, size):
     """``h_T`` of time-major ``(a, b, h0)`` on JAX, its gradient written out.
 
-    Autodiff of the scan stacks two cotangents per step (of ``a_t`` and
-    ``b_t``) and a zero cotangent for every unused state; here the reverse
-    scan stacks ``dh_t`` alone and ``da = dh * h_{t-1}``, ``db = dh`` are
-    two element-wise products after it: faster from
-    :data:`LAST_STATE_MIN_LENGTH` steps. Reverse mode only
-    (``jax.custom_vjp``), which is what training uses.
+    Autodiff of a scan over the steps stacks two cotangents per step (of
+    ``a_t`` and ``b_t``) and a zero cotangent for every unused state. Here
+    the steps go by chunks of ``size`` (:data:`LAST_STATE_CHUNK`): each chunk's
+    composite ``h -> A h + B`` (element-wise products over all chunks at
+    once), a scan over the chunks that keeps each chunk's first state, and
+    in the gradient a reverse scan over the chunks; the states and
+    cotangents inside the chunks, ``da = dh * h_{t-1}`` and ``db = dh``
+    are element-wise work over all chunks again. A QRNN(128) training step
+    at T = 20-300 took 3-9 % less time than with autodiff of the scan
+    (benchmarks/README.md). Reverse mode only (``jax.custom_vjp``), which
+    is what training uses.
     """
     import jax
+    import jax.numpy as jnp
+
+    def chunks(a, b):
+        # (T, ...) -> (n, size, ...), the last chunk completed by identity
+        # steps (a = 1, b = 0), which leave the state as it is.
+        pad = -a.shape[0] % size
+        if pad:
+            a = jnp.concatenate([a, jnp.ones((pad,) + a.shape[1:], a.dtype)])
+            b = jnp.concatenate([b, jnp.zeros((pad,) + b.shape[1:], b.dtype)])
+        return (a.reshape((-1, size) + a.shape[1:]), b.reshape((-1, size) + b.shape[1:]))
+
+    def composite(a, b):
+        big_a, big_b = a[:, 0], b[:, 0]
+        for i in range(1, size):
+            big_a = a[:, i] * big_a
+            big_b = a[:, i] * big_b + b[:, i]
+        return big_a, big_b
 
     def step(h, ab):
-        a_t, b_t = ab
-        return a_t * h + b_t, h  # h_{t-1}: what the gradient needs
+        return ab[0] * h + ab[1], h  # and the chunk's first state
 
     @jax.custom_vjp
-    def last_state(a, b, h0):
-        return jax.lax.scan(step, h0, (a, b), unroll=unroll)[0]
+    def last_state(a, b, h0):  # inference: no state kept
+        big_a, big_b = composite(*chunks(a, b))
+        return jax.lax.scan(lambda h, ab: (ab[0] * h + ab[1], None), h0, (big_a, big_b),
+                            unroll=unroll)[0]
 
     def forward(a, b, h0):
-        h, h_prev = jax.lax.scan(step, h0, (a, b), unroll=unroll)
-        return h, (a, h_prev)
+        big_a, big_b = composite(*chunks(a, b))
+        h, first = jax.lax.scan(step, h0, (big_a, big_b), unroll=unroll)
+        return h, (a, b, big_a, first)
 
     def backward(residuals, g):
-        a, h_prev = residuals
-        # dL/dh_{t-1} = a_t dL/dh_t, from dL/dh_T = g backwards; the scan
-        # stacks dL/dh_t, its final carry is dL/dh_0.
-        dh0, dh = jax.lax.scan(lambda c, a_t: (a_t * c, c), g, a, reverse=True,
-                               unroll=unroll)
-        return dh * h_prev, dh, dh0
+        a, b, big_a, first = residuals
+        steps = a.shape[0]
+        a, b = chunks(a, b)
+        length = a.shape[0] * size
+        # Cotangent of each chunk's last state, from dL/dh_T = g backwards
+        # (dL/dh_{t-1} = a_t dL/dh_t); the final carry is dL/dh_0.
+        dh0, d_last = jax.lax.scan(lambda c, big_a_j: (big_a_j * c, c), g, big_a,
+                                   reverse=True, unroll=unroll)
+        h_before = [first]  # h_{t-1} of each step of a chunk
+        for i in range(1, size):
+            h_before.append(a[:, i - 1] * h_before[-1] + b[:, i - 1])
+        dh = [d_last]  # dL/dh_t of each step, last first
+        for i in range(size - 1, 0, -1):
+            dh.append(a[:, i] * dh[-1])
+        h_before = jnp.stack(h_before, axis=1).reshape((length,) + g.shape)
+        dh = jnp.stack(dh[::-1], axis=1).reshape((length,) + g.shape)
+        # The identity steps completing the last chunk are dropped.
+        return (dh * h_before)[:steps], dh[:steps], dh0
 
     last_state.defvjp(forward, backward)
     return last_state
 
 
 def _sequential(a, b, h0, unroll, return_sequences=True):
-    if (not return_sequences and keras.backend.backend() == "jax"
-            and a.shape[1] is not None and a.shape[1] >= LAST_STATE_MIN_LENGTH):
-        return _jax_last_state(unroll)(ops.transpose(a, (1, 0, 2)),
-                                       ops.transpose(b, (1, 0, 2)), h0)
+    if not return_sequences and keras.backend.backend() == "jax":
+        last_state = _jax_last_state(unroll, LAST_STATE_CHUNK)
+        return last_state(ops.transpose(a, (1, 0, 2)), ops.transpose(b, (1, 0, 2)), h0)
     if keras.backend.backend() == "torch":
         h = h0
         outputs = []
@@ -201,8 +234,8 @@ def linear_recurrence(a, b, initial_state=None, method="auto", unroll=None,
         (default :data:`DEFAULT_UNROLL`).
     return_sequences : bool, default=True
         False returns ``h_T`` alone, of shape (batch, units); the
-        sequential scan on JAX then trains faster on long sequences (see
-        :data:`LAST_STATE_MIN_LENGTH`).
+        sequential scan on JAX then trains faster (by chunks of
+        :data:`LAST_STATE_CHUNK` steps).
 
     Returns
     -------
