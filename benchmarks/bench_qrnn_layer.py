@@ -20,8 +20,24 @@ next to a copy of the input, for the memory bandwidth they reach),
 ``--conv`` also times the candidate implementations of the causal
 convolution. By default the batch is put on the device once.
 
-Measured on an idle 2-core Intel Xeon VM with AVX-512 (JAX 0.10.2, Keras
-3.15, 2026-12-06 19:51-19:54 UTC, load 0.8-1.7), window 2 (the default)::
+Latest, same machine (idle, load 1.1-1.6), 2026-12-06 22:41-22:51 UTC,
+after the last-state recurrence (``linear_recurrence(...,
+return_sequences=False)``: on JAX by chunks of 4 steps with a written-out
+gradient) and with the interleaved order rotating from round to round::
+
+    run 1                          run 2
+    units   T=20   T=300           units   T=20   T=300   QRNN / LSTM samples/s at T=300 (run 2)
+      128  2.14x   3.12x             128  2.09x   3.09x   360 / 117
+      256  2.72x   3.86x             256  2.70x   3.95x   219 / 56
+      512  2.29x   4.39x             512  2.27x   4.31x   120 / 28
+     1024  3.40x   7.19x            1024  3.49x   6.50x    62 / 9.6
+
+128 units at T = 300, four more runs (``--units 128 --lengths 300
+--repeats 9``): 3.09x, 2.99x, 2.96x, 3.00x; six runs 2.96-3.12x, median
+3.04x (before: thirteen measurements 2.72-2.99x, median 2.80x).
+
+Earlier the same evening, before those changes (JAX 0.10.2, Keras 3.15,
+19:51-19:54 UTC, load 0.8-1.7), window 2 (the default)::
 
     run 1                          run 2
     units   T=20   T=300           units   T=20   T=300   QRNN / LSTM samples/s at T=300 (run 1)
@@ -190,9 +206,9 @@ def make_model(kind, length, units):
 def interleaved(tasks, repeats):
     """tasks: {name: fn}. Warm each up, then time `repeats` rounds; best per task.
 
-    The order rotates from round to round: in a fixed order the task timed
-    first in each round came out 2-5 % slower than in any other position
-    (same model, 2026-12-06), which had biased every ratio against the QRNN.
+    The order rotates from round to round, so that no task always follows
+    the same one (two identical QRNNs timed in a fixed order differed by
+    up to 1.4 %).
     """
     names = list(tasks)
     for fn in tasks.values():

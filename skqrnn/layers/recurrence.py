@@ -113,7 +113,7 @@ def _jax_last_state(unroll, size):
     in the gradient a reverse scan over the chunks; the states and
     cotangents inside the chunks, ``da = dh * h_{t-1}`` and ``db = dh``
     are element-wise work over all chunks again. A QRNN(128) training step
-    at T = 20-300 took 3-9 % less time than with autodiff of the scan
+    took 2-9 % less time than with autodiff of the scan at T = 20-300
     (benchmarks/README.md). Reverse mode only (``jax.custom_vjp``), which
     is what training uses.
     """
