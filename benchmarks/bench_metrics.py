@@ -247,14 +247,15 @@ def main(argv=None):
 
     # A submission's top 20 per video (skqrnn predict): the compiled kernel
     # against numpy alone (np.argpartition over each row), one thread each.
-    import skqrnn.submission as S
+    import skqrnn._selection as S
+    from skqrnn.submission import top_k_predictions
 
     t_sub = {}
     for label, kernel in (("compiled", S._compiled_top_k), ("numpy", None)):
         saved, S._compiled_top_k = S._compiled_top_k, kernel
         try:
             start = time.perf_counter()
-            S.top_k_predictions(s, 20)
+            top_k_predictions(s, 20)
             t_sub[label] = time.perf_counter() - start
         finally:
             S._compiled_top_k = saved

@@ -30,6 +30,8 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d
 
+from ._selection import top_k_columns
+
 __all__ = ["MULTILABEL", "encode_targets", "combine_weights", "decode_predictions",
            "check_indicator", "target_type_of"]
 
@@ -255,7 +257,9 @@ def decode_predictions(est, proba):
         return est.classes_[np.argmax(proba, axis=1)]
     chosen = proba > est.threshold
     if est.top_k is not None and est.top_k < proba.shape[1]:
-        top = np.argpartition(-proba, est.top_k - 1, axis=1)[:, : est.top_k]
+        # Of probabilities tied at the top_k-th, the lower classes.
+        top = top_k_columns(proba if proba.dtype.kind == "f" else proba.astype(np.float64),
+                            est.top_k)
         keep = np.zeros_like(chosen)
         np.put_along_axis(keep, top, True, axis=1)
         chosen &= keep

@@ -6,18 +6,14 @@ space-separated ``label score`` pairs in descending score, scores printed
 with ``%g`` (Google's starter ``inference.py``). JSON lines
 (``{"id": ..., "labels": [...], "scores": [...]}``) are offered for tools
 that prefer them. Imports numpy only (and the compiled top-k kernel
-where it was built: 100,000 x 3862 scores in well under a second where
-``np.argpartition`` took 28 s).
+where it was built, see ``skqrnn._selection``).
 """
 
 import json
 
 import numpy as np
 
-try:  # built by setup.py where pip finds a C++ compiler (as for skqrnn.metrics)
-    from ._top_k import top_k_rows as _compiled_top_k
-except ImportError:  # pragma: no cover - numpy alone gives the same answer
-    _compiled_top_k = None
+from ._selection import top_k_columns
 
 __all__ = ["top_k_predictions", "write_submission"]
 
@@ -51,38 +47,12 @@ def top_k_predictions(y_score, k=20):
     k = min(int(k), y_score.shape[1])
     # Negated for descending order: no wrap-around for unsigned or boolean.
     keys = y_score if y_score.dtype.kind == "f" else y_score.astype(np.float64)
-    part = _top_k_columns(keys, k)
+    part = top_k_columns(keys, k)
     part_keys = np.take_along_axis(keys, part, axis=1)
     # lexsort: last key is primary -> descending score, then ascending label.
     order = np.lexsort((part, -part_keys), axis=1)
     labels = np.take_along_axis(part, order, axis=1)
     return labels, np.take_along_axis(y_score, labels, axis=1)
-
-
-def _top_k_columns(keys, k):
-    """Columns of each row's k highest keys, unordered; of keys tied at the
-    k-th, the lower columns. ``keys``: 2-D float, ``1 <= k <= n_columns``."""
-    n, c = keys.shape
-    if k == c:
-        return np.broadcast_to(np.arange(c), (n, c)).copy()
-    idx = None
-    w = int(round((c / k) ** 0.5))
-    if (_compiled_top_k is not None and keys.dtype in (np.float32, np.float64)
-            and keys.dtype.isnative and w >= 2 and c // w >= k + 1):
-        keys = np.ascontiguousarray(keys)
-        idx = np.empty((n, k), dtype=np.intp)
-        redo = np.empty(n, dtype=np.uint8)
-        if _compiled_top_k(keys, k, w, idx, np.empty((n, k), keys.dtype), redo) >= 0:
-            idx = None  # NaN or infinity: numpy's order decides, as below
-        else:
-            tied = np.flatnonzero(redo)  # also rows the kernel left undecided
-    if idx is None:
-        idx = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-        kth = np.take_along_axis(keys, idx, axis=1).min(axis=1)
-        tied = np.flatnonzero(np.count_nonzero(keys >= kth[:, None], axis=1) > k)
-    for r in tied:  # rare: a stable sort keeps the lower columns
-        idx[r] = np.argsort(-keys[r], kind="stable")[:k]
-    return idx
 
 
 def write_submission(file, ids, y_score, *, top_k=20, format="csv", header=True):

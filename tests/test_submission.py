@@ -3,7 +3,7 @@ import io
 import numpy as np
 import pytest
 
-import skqrnn.submission as S
+import skqrnn._selection as S
 from skqrnn.submission import top_k_predictions, write_submission
 
 
@@ -64,3 +64,21 @@ def test_write_submission_lines(path):
     write_submission(f, ["a", "b"], y, top_k=3)
     assert f.getvalue().splitlines() == ["VideoId,LabelConfidencePairs",
                                          "a,1 0.9 3 0.9 2 0.25", "b,3 0.7 0 0.5 1 0"]
+
+
+def test_predict_top_k_keeps_the_lower_classes_among_ties(path):
+    # Multi-label predict with top_k goes through the same selection.
+    from types import SimpleNamespace
+
+    from skqrnn._targets import MULTILABEL, decode_predictions
+
+    rng = np.random.default_rng(3)
+    proba = np.round(rng.random((60, 200)), 1).astype(np.float32)  # ties everywhere
+    est = SimpleNamespace(_target_type=MULTILABEL, threshold=0.0, top_k=5, _y_sparse=False,
+                          _y_dtype=np.int64)
+    got = decode_predictions(est, proba)
+    want = np.zeros_like(got)
+    np.put_along_axis(want, _reference(proba, 5)[0], 1, axis=1)
+    np.testing.assert_array_equal(got, want)
+    est.threshold = 0.5  # at most top_k, above the threshold
+    np.testing.assert_array_equal(decode_predictions(est, proba), want & (proba > 0.5))
