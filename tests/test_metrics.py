@@ -44,16 +44,6 @@ def _data(n, c, *, p=0.15, seed=0, empty_rows=True, offset=-0.3):
     return y, s
 
 
-@pytest.fixture(params=["compiled", "numpy"])
-def top_k_path(request, monkeypatch):
-    """Run a test with the compiled top-k kernel and with the numpy path."""
-    if request.param == "numpy":
-        monkeypatch.setattr(M, "_compiled_top_k", None)
-    elif M._compiled_top_k is None:
-        pytest.skip("skqrnn._top_k was not built (test_compiled_top_k_is_built says why)")
-    return request.param
-
-
 SHAPES = [(1, 1), (1, 4), (6, 1), (9, 2), (15, 5), (40, 30), (25, 120), (200, 7)]
 KS = [1, 3, 20, 500]
 

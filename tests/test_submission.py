@@ -7,16 +7,6 @@ import skqrnn._selection as S
 from skqrnn.submission import top_k_predictions, write_submission
 
 
-@pytest.fixture(params=["compiled", "numpy"])
-def path(request, monkeypatch):
-    """Run a test with the compiled top-k kernel and with numpy alone."""
-    if request.param == "numpy":
-        monkeypatch.setattr(S, "_compiled_top_k", None)
-    elif S._compiled_top_k is None:
-        pytest.skip("skqrnn._top_k was not built (tests/test_metrics.py says why)")
-    return request.param
-
-
 def _reference(y, k):
     """Per row: the k best by descending score, ties by the lower class."""
     keys = np.asarray(y).astype(np.float64)
@@ -27,7 +17,7 @@ def _reference(y, k):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8, bool])
 @pytest.mark.parametrize("k", [1, 5, 20, 400])
-def test_top_k_predictions_best_first_ties_to_the_lower_class(path, dtype, k):
+def test_top_k_predictions_best_first_ties_to_the_lower_class(top_k_path, dtype, k):
     rng = np.random.default_rng(k)
     y = rng.random((120, 400))
     y[::3] = np.round(y[::3], 2)  # many ties, at and around the k-th score
@@ -58,7 +48,7 @@ def test_non_finite_scores_give_the_same_answer_on_both_paths(monkeypatch):
     assert got[0][3, 0] == 10 and 11 not in got[0][4]
 
 
-def test_write_submission_lines(path):
+def test_write_submission_lines(top_k_path):
     y = np.array([[0.1, 0.9, 0.25, 0.9], [0.5, 0.0, 0.0, 0.7]], dtype=np.float32)
     f = io.StringIO()
     write_submission(f, ["a", "b"], y, top_k=3)
@@ -66,7 +56,7 @@ def test_write_submission_lines(path):
                                          "a,1 0.9 3 0.9 2 0.25", "b,3 0.7 0 0.5 1 0"]
 
 
-def test_predict_top_k_keeps_the_lower_classes_among_ties(path):
+def test_predict_top_k_keeps_the_lower_classes_among_ties(top_k_path):
     # Multi-label predict with top_k goes through the same selection.
     from types import SimpleNamespace
 
