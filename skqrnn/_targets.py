@@ -258,8 +258,7 @@ def decode_predictions(est, proba):
     chosen = proba > est.threshold
     if est.top_k is not None and est.top_k < proba.shape[1]:
         # Of probabilities tied at the top_k-th, the lower classes.
-        top = top_k_columns(proba if proba.dtype.kind == "f" else proba.astype(np.float64),
-                            est.top_k)
+        top = top_k_columns(proba, est.top_k)
         keep = np.zeros_like(chosen)
         np.put_along_axis(keep, top, True, axis=1)
         chosen &= keep

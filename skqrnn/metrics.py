@@ -57,6 +57,8 @@ from sklearn.metrics import get_scorer as _sk_get_scorer
 from sklearn.metrics._scorer import _Scorer
 from sklearn.utils.multiclass import type_of_target
 
+from ._selection import compiled_top_k, group_width
+
 __all__ = [
     "global_average_precision",
     "hit_at_k",
@@ -79,11 +81,6 @@ _CHUNK_CELLS = 1 << 21
 # Threads that process chunks in parallel (never more than the CPUs).
 _MAX_THREADS = 4
 
-try:  # built by setup.py when pip finds a C++ compiler
-    from skqrnn._top_k import top_k_rows as _compiled_top_k
-except ImportError:  # pragma: no cover - the numpy path gives the same results
-    _compiled_top_k = None
-_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ----------------------------------------------------------------------------
@@ -431,13 +428,14 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     if k >= c:
         _check_finite(block, start)
         return np.broadcast_to(np.arange(c), block.shape).copy(), np.array(block)
-    w = int(round((c / k) ** 0.5))
+    w = group_width(c, k)
     if w < 2 or c // w < k + 1 or r * c >= 2**31:
         _check_finite(block, start)
         return _exact_with_scores(block, k, labels, lab_block, start)
     block = np.ascontiguousarray(block)
-    if _compiled_top_k is not None and block.dtype in _COMPILED_DTYPES:
-        return _top_k_compiled(block, k, w, labels, lab_block, start)
+    found = compiled_top_k(block, k)
+    if found is not None:
+        return _top_k_compiled(block, k, found, labels, lab_block, start)
     n_groups = c // w
     body = w * n_groups
     group_max = block[:, :body].reshape(r, w, n_groups).max(axis=1)
@@ -489,21 +487,18 @@ def _top_k(block, k, labels, lab_block, start, scratch=None):
     return idx, top
 
 
-def _top_k_compiled(block, k, w, labels, lab_block, start):
-    """:func:`_top_k` by the compiled kernel (``skqrnn/_top_k_kernel.h``).
+def _top_k_compiled(block, k, found, labels, lab_block, start):
+    """:func:`_top_k` from the compiled kernel's answer ``found``
+    (:func:`skqrnn._selection.compiled_top_k`).
 
     Same prefilter, same results: the kernel reads each row once and does
     the later steps in the L1 cache. It leaves to :func:`_top_k_exact` the
     rows the numpy path would send there (ties at the k-th score, group
     maxima tied at ``T``), and stops at the first NaN or infinite cell.
     """
-    r, c = block.shape
-    idx = np.empty((r, k), dtype=np.intp)
-    top = np.empty((r, k), dtype=block.dtype)
-    redo = np.empty(r, dtype=np.uint8)
-    bad = _compiled_top_k(block, k, w, idx, top, redo)
+    idx, top, redo, bad = found
     if bad >= 0:
-        _raise_not_finite(block, start, *divmod(bad, c))
+        _raise_not_finite(block, start, *divmod(bad, block.shape[1]))
     rows = np.flatnonzero(redo)
     if rows.size:
         sub_lab = lab_block[rows] if lab_block is not None else None

@@ -45,10 +45,9 @@ def top_k_predictions(y_score, k=20):
     if not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValueError(f"k must be an integer >= 1; got {k!r}.")
     k = min(int(k), y_score.shape[1])
-    # Negated for descending order: no wrap-around for unsigned or boolean.
-    keys = y_score if y_score.dtype.kind == "f" else y_score.astype(np.float64)
-    part = top_k_columns(keys, k)
-    part_keys = np.take_along_axis(keys, part, axis=1)
+    part = top_k_columns(y_score, k)
+    # float64 keys: negating unsigned or boolean scores would wrap around.
+    part_keys = np.take_along_axis(y_score, part, axis=1).astype(np.float64)
     # lexsort: last key is primary -> descending score, then ascending label.
     order = np.lexsort((part, -part_keys), axis=1)
     labels = np.take_along_axis(part, order, axis=1)

@@ -14,6 +14,7 @@ from sklearn.metrics import average_precision_score, check_scoring, make_scorer
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier
 
+import skqrnn._selection as selection
 import skqrnn.metrics as M
 from skqrnn.metrics import (
     YT8MEvaluator,
@@ -540,14 +541,14 @@ def test_compiled_top_k_is_built():
     cxx = (sysconfig.get_config_var("CXX") or "c++").split()[0]
     if shutil.which(cxx) is None:
         pytest.skip(f"no C++ compiler ({cxx}): the numpy path serves")
-    assert M._compiled_top_k is not None, (
+    assert selection._compiled_top_k is not None, (
         "skqrnn._top_k is missing although a C++ compiler is installed; "
         "reinstall (pip install -e .) and read the build log")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_top_k_equals_numpy_path_and_names_the_first_bad_cell(dtype, monkeypatch):
-    if M._compiled_top_k is None:
+    if selection._compiled_top_k is None:
         pytest.skip("skqrnn._top_k was not built")
     rng = np.random.default_rng(5)
     # 1000 columns, k = 20: 142 groups of 7 and 6 left-over columns; scores
@@ -561,7 +562,7 @@ def test_compiled_top_k_equals_numpy_path_and_names_the_first_bad_cell(dtype, mo
     res = {}
     for path in ("compiled", "numpy"):
         if path == "numpy":
-            monkeypatch.setattr(M, "_compiled_top_k", None)
+            monkeypatch.setattr(selection, "_compiled_top_k", None)
         res[path] = [_ours_all(yy, s, kk) for yy in (y, sp.csr_matrix(y)) for kk in (1, 20, 40)]
         labels = M._Labels(y)
         idx, top = M._top_k(s, 20, labels, labels.dense_chunk(0, len(y)), 0)
