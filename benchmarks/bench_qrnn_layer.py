@@ -20,7 +20,16 @@ next to a copy of the input, for the memory bandwidth they reach),
 ``--conv`` also times the candidate implementations of the causal
 convolution. By default the batch is put on the device once.
 
-Latest, same machine (idle, load 1.1-1.6), 2026-12-06 22:41-22:51 UTC,
+Latest, 2026-12-07 00:46-00:59 UTC, idle AVX-512 Xeon (2 cores), same
+code: T = 300 3.15x / 3.90x / 4.25x / 6.67x at 128 / 256 / 512 / 1024
+units, T = 20 2.29x / 2.68x / 2.29x / 3.55x; 128 units at T = 300 in seven
+measurements 2.93-3.17x, median 3.07x. ``--profile`` at 128 units: step
+90 ms, of which the convolution's eight products alone 62.8 ms (241
+GFLOPS; the QRNN/LSTM ratio would be 4.42x if the step were those
+products), the last-state recurrence 4 ms; LSTM step 277 ms
+(benchmarks/README.md has the rewrites tried against the rest).
+
+The day before, same machine (idle, load 1.1-1.6), 2026-12-06 22:41-22:51 UTC,
 after the last-state recurrence (``linear_recurrence(...,
 return_sequences=False)``: on JAX by chunks of 4 steps with a written-out
 gradient) and with the interleaved order rotating from round to round::
@@ -274,11 +283,16 @@ def bench_profile(args):
     Per width, at the longest T, interleaved: the whole training step of
     each model; the gate convolution alone (z and f over all frames, as the
     layer computes it without return_sequences: forward and weight
-    gradient); the recurrence alone (forward and backward); and the
+    gradient); the recurrence alone (forward and backward, the last state
+    only, as the layer computes it without return_sequences); and the
     multiply-adds per frame of a training step (forward + weight gradients,
     + the recurrent state's gradient for the LSTM) with their ratio, the
-    QRNN/LSTM ratio the two would reach at equal matmul efficiency. Then the
-    part of the convolution that is not arithmetic: F(3, 2)'s input
+    QRNN/LSTM ratio the two would reach at equal matmul efficiency; then the
+    convolution's eight products alone (F(3, 2)'s four forward products and
+    their four weight gradients, on ready operands of the same shapes) with
+    the rate they reach, and the QRNN/LSTM ratio if everything else in the
+    QRNN's step took no time. Then the part of the convolution that is not
+    arithmetic: F(3, 2)'s input
     transforms alone (four element-wise passes, each reading two strided
     slices of the input and writing one matrix), with the memory bandwidth
     they reach next to that of a plain copy of the input (``2 * x``).
@@ -300,7 +314,7 @@ def bench_profile(args):
     print(f"{'units':>5s} {'QRNN step':>10s} {'gate conv':>10s} {'recurrence':>11s} "
           f"{'rest':>7s} {'LSTM step':>10s} {'QRNN/LSTM':>10s} {'QRNN MACs':>10s} "
           f"{'LSTM MACs':>10s} {'MAC ratio':>10s}")
-    transform_times = []
+    transform_times, product_times = [], []
     for units in args.units:
         qrnn, lstm = make_model("QRNN (window=2)", length, units), make_model("LSTM", length, units)
         kernel = jnp.asarray(rng.normal(size=(2, FEATURES, 2 * units)) * 0.01, jnp.float32)
@@ -309,11 +323,20 @@ def bench_profile(args):
         a = jnp.asarray(rng.uniform(0.5, 1, (args.batch, length, units)), jnp.float32)
         b = jnp.asarray(rng.normal(size=(args.batch, length, units)), jnp.float32)
         scan_grad = jax.jit(jax.grad(
-            lambda a, b: jnp.sum(linear_recurrence(a, b, method="auto") * b), argnums=(0, 1)))
+            lambda a, b: jnp.sum(linear_recurrence(a, b, method="auto", return_sequences=False)
+                                 * b[:, -1]), argnums=(0, 1)))
         transforms = jax.jit(_winograd3_inputs)
         copy = jax.jit(lambda x: 2 * x)
+        # The eight products as the layer's gradient computes them: m = a @ w
+        # and the weight gradient a.T @ dm, a: (batch * T / 3, in).
+        rows = args.batch * -(-length // 3)
+        operands = [jnp.asarray(rng.normal(size=shape), jnp.float32) for shape in
+                    [(rows, FEATURES)] * 4 + [(FEATURES, 2 * units)] + [(rows, 2 * units)] * 4]
+        products = jax.jit(lambda *o: ([o[i] @ o[4] for i in range(4)]
+                                       + [o[i].T @ o[5 + i] for i in range(4)]))
         tasks = {"qrnn": lambda: qrnn.train_on_batch(x, y),
                  "conv": lambda: gate_grad(kernel, x),
+                 "products": lambda: products(*operands),
                  "scan": lambda: scan_grad(a, b),
                  "lstm": lambda: lstm.train_on_batch(x, y),
                  "transforms": lambda: transforms(x),
@@ -324,10 +347,17 @@ def bench_profile(args):
         # (forward, weight gradient); LSTM: (in + u) x 4u twice, u x 4u once.
         q_macs = 2 * 4 / 3 * FEATURES * 2 * units
         l_macs = 2 * (FEATURES + units) * 4 * units + units * 4 * units
+        flops = 2 * 8 * rows * FEATURES * 2 * units
         print(f"{units:5d} {t['qrnn']:10.0f} {t['conv']:10.0f} {t['scan']:11.0f} "
               f"{t['qrnn'] - t['conv'] - t['scan']:7.0f} {t['lstm']:10.0f} "
               f"{t['lstm'] / t['qrnn']:9.2f}x {q_macs / 1e6:9.2f}M {l_macs / 1e6:9.2f}M "
               f"{l_macs / q_macs:9.2f}x", flush=True)
+        product_times.append((units, t["products"], flops, t["lstm"]))
+    print("\nthe gate convolution's 8 products alone (4 forward, 4 weight gradients), ms "
+          "(GFLOPS); QRNN/LSTM if the QRNN step were these products only")
+    for units, t_products, flops, t_lstm in product_times:
+        print(f"{units:5d}  products {t_products:6.1f} ({flops / t_products / 1e6:4.0f})"
+              f"   bound {t_lstm / t_products:5.2f}x")
     # Bytes moved: the input transforms read 8 slices of a third of the
     # input and write 4 (a copy reads and writes the input once).
     size = 4 * args.batch * length * FEATURES
