@@ -62,14 +62,23 @@ def _typical_length(X, timesteps):
     return float((~_padding_frames(X[:_LENGTH_SAMPLE])).sum(axis=1).mean())
 
 
+#: ``forget_bias="auto"`` where a sample is one step (a video vector with
+#: ``timesteps=1``): nothing to remember, so the gate only scales the input
+#: (``c = (1 - f) z``) and starts open, ``1 - f = 0.88``.
+ONE_STEP_FORGET_BIAS = -2.0
+
+
 def auto_forget_bias(n_steps):
     """``forget_bias="auto"`` for sequences of ``n_steps`` (mean) steps.
 
     The forget gate starts at ``f = 1 - 2.5 / n_steps``, a memory of about
     0.4 of the sequence (``1 / (1 - f)`` steps), so the bias is ``logit(f) =
     log(n_steps / 2.5 - 1)``, kept within [2, 3]: 2 (``f = 0.88``) up to
-    about 20 steps and for video vectors, 3 (``f = 0.95``) from about 50.
+    about 20 steps, 3 (``f = 0.95``) from about 50. One step (video
+    vectors): ``ONE_STEP_FORGET_BIAS``.
     """
+    if n_steps <= 1:
+        return ONE_STEP_FORGET_BIAS
     return float(np.clip(np.log(max(n_steps / 2.5 - 1.0, 1e-12)), 2.0, 3.0))
 
 
@@ -275,12 +284,15 @@ _FORGET_BIAS_DOC = """\
         did (0.97-0.98; ``benchmarks/bench_order_tasks.py``). ``"auto"``:
         ``log(T / 2.5 - 1)`` within [2, 3], ``T`` the mean number of real
         frames of the training sequences (the first 4,096), or of steps of
-        a video vector (``timesteps``): 2 up to about 20 frames and on video
-        vectors, 3 from about 50 (the value used is ``forget_bias_``). One
-        QRNN layer at 2 against 3: 20 frames, 0.735-0.783 against
-        0.682-0.757 on order tasks; 100 frames of 128 features, 0.655
-        against 0.953; 0.2-0.4 points of GAP@20 more on 5,000 to 30,000
-        real video vectors.
+        a video vector (``timesteps``): 2 up to about 20 frames, 3 from
+        about 50; -2 where a sample is one step (video vectors with
+        ``timesteps=1``: there is nothing to remember, the gate only scales
+        the input, ``c = (1 - f) z``, and starts open; ``ONE_STEP_FORGET_BIAS``).
+        The value used is ``forget_bias_``. One QRNN layer at 2 against 3:
+        20 frames, 0.735-0.783 against 0.682-0.757 on order tasks; 100
+        frames of 128 features, 0.655 against 0.953. On one-step real video
+        vectors 2 had scored 0.2-0.4 GAP@20 points above 3, and -2 scored
+        1.25 above 2 at 15,000 videos (0.6691 against 0.6566), 0.4 at 5,000.
 """
 
 _SEQUENCE_NOTES_DOC = """
@@ -356,8 +368,15 @@ class QRNNClassifier(_SequenceClassifier):
         ``benchmarks/bench_sequence_models.py``).
     zoneout : float, default={zoneout}
         Zoneout rate on the forget gate during training.
-{forget_bias_doc}    dropout : float, default={dropout}
+{forget_bias_doc}    dropout : float or "auto", default="{dropout}"
         Dropout rate between QRNN layers and before the output layer.
+        ``"auto"``: 0.75 where a sample is one step (video-level vectors
+        with ``timesteps=1``; ``VECTOR_DROPOUT``), 0.5 on sequences (frames,
+        or vectors read in chunks; ``FRAME_DROPOUT``); the rate used is
+        ``dropout_``. On real YouTube-8M video vectors
+        0.75 with the one-step forget bias scored 1.0 to 1.5 GAP@20 points
+        above 0.5 with a bias of 2 at 5,000, 15,000 and 30,000 training
+        videos (``benchmarks/README.md``, "Learning curves").
     bidirectional : bool, default=False
         Run each layer forwards and backwards in time
         (``keras.layers.Bidirectional``) and concatenate the two.
@@ -432,7 +451,7 @@ class QRNNClassifier(_SequenceClassifier):
         pooling="fo",
         zoneout=0.0,
         forget_bias="auto",
-        dropout=0.5,
+        dropout="auto",
         bidirectional=False,
         readout="auto",
         timesteps=1,
@@ -503,6 +522,7 @@ class QRNNClassifier(_SequenceClassifier):
     _parameter_constraints = {
         "units": Int(1),
         "n_layers": [Int(1), Options("auto")],
+        "dropout": [Real(0.0, 1.0, high_inclusive=False), Options("auto")],
         "bidirectional": Bool(),
         "readout_batchnorm": Check(
             lambda v: isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and v == "auto"),
@@ -514,6 +534,10 @@ class QRNNClassifier(_SequenceClassifier):
     #: gained up to 9 points with two, digits read as 8 rows lost about 2.
     TWO_LAYER_MIN_FRAMES = 16
 
+    #: ``dropout="auto"``: where a sample is one step (a video vector with
+    #: ``timesteps=1``), and on sequences (frames, or vectors in chunks).
+    VECTOR_DROPOUT, FRAME_DROPOUT = 0.75, 0.5
+
     def _resolve_length_rules(self, length):
         super()._resolve_length_rules(length)
         if isinstance(self.n_layers, str):
@@ -521,6 +545,11 @@ class QRNNClassifier(_SequenceClassifier):
             self.n_layers_ = 2 if frames else 1
         else:
             self.n_layers_ = int(self.n_layers)
+        if isinstance(self.dropout, str):
+            one_step = self._fit_ndim == 2 and length() <= 1  # (no length scan on frames)
+            self.dropout_ = self.VECTOR_DROPOUT if one_step else self.FRAME_DROPOUT
+        else:
+            self.dropout_ = float(self.dropout)
 
     def _all_layers(self, outputs):
         """Every layer's output sequence side by side, for the readout.
@@ -557,7 +586,7 @@ class QRNNClassifier(_SequenceClassifier):
                            return_sequences=not final_state, bidirectional=self.bidirectional)
             outputs.append(h)
             if not last:
-                h = L.Dropout(float(self.dropout), name=f"qrnn{i}_dropout")(h)
+                h = L.Dropout(self.dropout_, name=f"qrnn{i}_dropout")(h)
         if h.ndim == 3:
             if n_layers > 1:
                 h = self._all_layers(outputs)
@@ -569,7 +598,7 @@ class QRNNClassifier(_SequenceClassifier):
             use_bn = mask is None
         if use_bn:
             h = L.BatchNormalization(momentum=BN_MOMENTUM, name="readout_bn")(h)
-        return L.Dropout(float(self.dropout), name="readout_dropout")(h)
+        return L.Dropout(self.dropout_, name="readout_dropout")(h)
 
 
 class DCQRNNClassifier(_SequenceClassifier):

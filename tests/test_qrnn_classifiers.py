@@ -282,12 +282,14 @@ def test_readout_batchnorm_auto_for_vectors_only():
 
 
 def test_forget_bias_auto_follows_the_sequence_length():
-    # Shorter memory for short sequences and video vectors, longer for long
-    # sequences; the mean real length counts, not the padding. get_params
-    # keeps "auto", forget_bias_ has the value the layers were built with.
-    from skqrnn.qrnn import auto_forget_bias
+    # Shorter memory for short sequences, longer for long sequences, an open
+    # gate where a sample is one step (video vectors); the mean real length
+    # counts, not the padding. get_params keeps "auto", forget_bias_ has the
+    # value the layers were built with.
+    from skqrnn.qrnn import ONE_STEP_FORGET_BIAS, auto_forget_bias
 
-    assert auto_forget_bias(1) == auto_forget_bias(20) == 2.0
+    assert auto_forget_bias(1) == ONE_STEP_FORGET_BIAS == -2.0
+    assert auto_forget_bias(2) == auto_forget_bias(20) == 2.0
     assert auto_forget_bias(50) == pytest.approx(np.log(19))
     assert auto_forget_bias(100) == auto_forget_bias(300) == 3.0
     rng = np.random.RandomState(0)
@@ -305,10 +307,42 @@ def test_forget_bias_auto_follows_the_sequence_length():
     assert long_.forget_bias_ == built_bias(long_) == 3.0
     X[:, 20:] = 0.0  # the same sequences padded to 120 frames are 20 frames long
     assert QRNNClassifier(**tiny).fit(X, y).forget_bias_ == 2.0
-    assert QRNNClassifier(**tiny).fit(X[:, 0], y).forget_bias_ == 2.0
+    vectors = X[:, 0]
+    one_step = QRNNClassifier(**tiny).fit(vectors, y)
+    assert one_step.forget_bias_ == built_bias(one_step) == -2.0
+    # Three steps per vector: a (short) sequence again.
+    assert QRNNClassifier(timesteps=3, **tiny).fit(vectors, y).forget_bias_ == 2.0
     assert QRNNClassifier(forget_bias=1.5, **tiny).fit(X, y).forget_bias_ == 1.5
     dc = DCQRNNClassifier(growth_rate=4, epochs=1, random_state=0).fit(X, y)
     assert dc.forget_bias_ == 3.0  # the dcQRNN's default is a number
+
+
+def test_dropout_auto_is_higher_on_one_step_video_vectors_than_on_sequences():
+    # get_params keeps "auto"; dropout_ is the rate every Dropout layer of
+    # the network was built with; a number is used as given.
+    rng = np.random.RandomState(0)
+    y = np.arange(16) % 2
+    frames = rng.randn(16, 20, 3).astype("float32")
+    tiny = dict(units=4, epochs=1, random_state=0)
+
+    def rates(clf):
+        return {layer.rate for layer in clf.model_.layers
+                if isinstance(layer, keras.layers.Dropout)}
+
+    on_frames = QRNNClassifier(**tiny).fit(frames, y)
+    assert on_frames.get_params()["dropout"] == "auto"
+    assert on_frames.n_layers_ == 2  # the dropout between the layers is set too
+    assert on_frames.dropout_ == QRNNClassifier.FRAME_DROPOUT == 0.5
+    assert rates(on_frames) == {0.5}
+    on_vectors = QRNNClassifier(**tiny).fit(frames[:, 0], y)
+    assert on_vectors.dropout_ == QRNNClassifier.VECTOR_DROPOUT == 0.75
+    assert rates(on_vectors) == {0.75}
+    chunks = QRNNClassifier(timesteps=3, **tiny).fit(frames[:, 0], y)  # 3 steps: a sequence
+    assert chunks.dropout_ == 0.5 and rates(chunks) == {0.5}
+    given = QRNNClassifier(dropout=0.2, **tiny).fit(frames[:, 0], y)
+    assert given.dropout_ == 0.2 and rates(given) == {0.2}
+    with pytest.raises(ValueError, match="dropout"):
+        QRNNClassifier(dropout="high", **tiny).fit(frames[:, 0], y)
 
 
 def test_length_scan_runs_once_and_only_for_a_length_rule(monkeypatch):
