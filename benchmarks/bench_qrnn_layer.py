@@ -15,8 +15,9 @@ Run: ``python benchmarks/bench_qrnn_layer.py [--units 128 256 512 1024
 models and modes, ``--host-inputs`` passes numpy batches (so each step also
 copies the batch to the device), ``--profile`` times the pieces of a QRNN
 step instead (gate convolution, recurrence, rest, next to the LSTM's step,
-with the multiply-adds of each; then F(3, 2)'s input transforms alone
-next to a copy of the input, for the memory bandwidth they reach),
+with the multiply-adds of each; the convolution's eight products alone;
+then F(3, 2)'s input transforms alone next to a copy of the input, for the
+memory bandwidth they reach),
 ``--conv`` also times the candidate implementations of the causal
 convolution. By default the batch is put on the device once.
 
@@ -29,149 +30,9 @@ GFLOPS; the QRNN/LSTM ratio would be 4.42x if the step were those
 products), the last-state recurrence 4 ms; LSTM step 277 ms
 (benchmarks/README.md has the rewrites tried against the rest).
 
-The day before, same machine (idle, load 1.1-1.6), 2026-12-06 22:41-22:51 UTC,
-after the last-state recurrence (``linear_recurrence(...,
-return_sequences=False)``: on JAX by chunks of 4 steps with a written-out
-gradient) and with the interleaved order rotating from round to round::
-
-    run 1                          run 2
-    units   T=20   T=300           units   T=20   T=300   QRNN / LSTM samples/s at T=300 (run 2)
-      128  2.14x   3.12x             128  2.09x   3.09x   360 / 117
-      256  2.72x   3.86x             256  2.70x   3.95x   219 / 56
-      512  2.29x   4.39x             512  2.27x   4.31x   120 / 28
-     1024  3.40x   7.19x            1024  3.49x   6.50x    62 / 9.6
-
-128 units at T = 300, four more runs (``--units 128 --lengths 300
---repeats 9``): 3.09x, 2.99x, 2.96x, 3.00x; six runs 2.96-3.12x, median
-3.04x (before: thirteen measurements 2.72-2.99x, median 2.80x).
-
-Earlier the same evening, before those changes (JAX 0.10.2, Keras 3.15,
-19:51-19:54 UTC, load 0.8-1.7), window 2 (the default)::
-
-    run 1                          run 2
-    units   T=20   T=300           units   T=20   T=300   QRNN / LSTM samples/s at T=300 (run 1)
-      128  2.08x   2.87x             128  2.10x   2.77x   327 / 114
-      256  2.32x   3.59x             256  2.41x   3.41x   195 / 54
-      512  2.32x   4.04x             512  2.31x   3.74x   109 / 27
-     1024  3.35x   5.50x            1024  3.25x   5.26x    54 / 9.8
-
-128 units at T = 300 in thirteen measurements that evening (these runs,
-``--profile`` and ``--units 128 --lengths 300 --repeats 9``): 2.72-2.99x,
-median 2.80x, so the 3x target holds from 256 units and not at 128; 2x at
-T = 20 holds at every width. ``--profile`` there (ms per step, best of 3)::
-
-    units  QRNN step  gate conv  recurrence  rest  LSTM step  QRNN/LSTM  MAC ratio
-      128        105         88          10     7        299      2.85x      1.75x
-      256        176        151          22     4        611      3.47x      2.00x
-      512        332        272          52     8       1263      3.80x      2.50x
-     1024        664        528         110    26       3858      5.81x      3.50x
-
-    F(3, 2) input transforms, forward, ms (GB/s moved) / a copy of the input
-      128  17.8 (10.0) / 4.0 (22.0)     512  13.3 (13.3) / 10.3 (8.6)
-      256  16.5 (10.7) / 3.6 (24.5)    1024  27.2 (6.5)  /  9.8 (9.0)
-
-The input transforms move 176 MB per step (each reads two slices of the
-input and writes one) at the machine's memory bandwidth; in a profiler
-trace they take 18-22 ms of a 95 ms step at 128 units, and the weight
-gradient's four products (the transformed input transposed) run as Eigen
-dots while the forward ones run on YNNPACK. Rewrites tried against this
-(benchmarks/README.md lists them with figures): F(m, 2) for m = 4-7, one
-batched product, a custom gradient putting the weight gradient on YNNPACK,
-the batch in two halves, the direct two-product convolution, F(2, 2); none
-was faster.
-
-Earlier, on a machine shared with four other agents' training jobs
-(2026-12-06, ``nice -n 5``), window 2::
-
-    run 1, 06:48-06:55 UTC, load average 5.8-7.6     run 2, 06:57-07:03 UTC, load 5.2-7.1
-    units   T=20   T=300                              units    T=20   T=300  QRNN / LSTM samples/s at T=300
-      128  1.67x   2.02x                                128   1.61x   2.10x   93.5 / 44.6
-      256  2.48x   2.59x                                256   2.14x   2.89x   54.8 / 19.0
-      512  2.08x   4.20x                                512   2.88x   4.24x   29.5 / 7.0
-     1024  5.49x   7.39x                               1024   4.28x   8.76x   13.6 / 1.6
-
-Before this version (same machine, 2026-12-05): 1.73x at 256 units and
-2.68x at 512 (T = 300). The previous layer, this one and the LSTM in one
-interleaved process (T = 300, best of 4, 07:09-07:11 UTC, load 6-7):
-1.23x -> 2.11x at 128 units, 1.96x -> 3.36x at 256, 2.33x -> 3.67x at 512
-(QRNN steps 1.6-1.7x faster). Three changes, each measured in one interleaved
-process against the previous layer:
-
-* Without ``return_sequences`` the output gate is computed at the output
-  frame only (the last valid one per sequence): the convolution over all
-  frames computes z and f, a third fewer multiply-adds (fo pooling).
-* Window 2 computes Winograd's F(3, 2) (4 products per 3 frames, two
-  thirds of the direct convolution; F(2, 2) took 3 per 2) where that needs
-  fewer products with its zero frames (all lengths but 2 and 4): 4-9 %
-  faster steps at 128-256 units.
-* The Winograd products are 2-D matmuls: as width-1 convolutions (the
-  previous version) XLA's CPU backend computed their weight gradients as
-  convolutions over transposed copies of every transformed input
-  (``transpose_copy_fusion`` ops took over half of the op time in a
-  profile at 256 units); 1.14-1.3x
-  faster steps at 128-256 units.
-
-The 3x target holds from 512 units; at 128 units it does not (2.0-2.1x),
-at 256 in one run of three (2.59x, 2.89x, 3.36x), and this arithmetic
-leaves no margin there. ``--profile`` (T = 300, best of 3, 07:03-07:08
-UTC, load 7-8)::
-
-    units  QRNN step  gate conv  recurrence  rest  LSTM step  QRNN/LSTM  QRNN MACs  LSTM MACs  MAC ratio
-      128        479        431          38    10        960      2.00x      0.79M      1.38M      1.75x
-      256        929        703          50   176       2386      2.57x      1.57M      3.15M      2.00x
-      512       1665       1394         210    61       7788      4.68x      3.15M      7.86M      2.50x
-     1024       3139       2556         376   208      26050      8.30x      6.29M     22.02M      3.50x
-
-(ms per step; MACs per frame of a training step: the QRNN's gate
-convolution forward and weight gradient, the LSTM's input and recurrent
-matmuls forward, their weight gradients and the state's gradient.) The gate
-convolution is 75-90 % of a QRNN step and the recurrence 4-13 %: the
-sequential scan is not what holds small widths back. With 1152 input
-features a narrow LSTM does few more multiply-adds than the QRNN's
-convolution (1.75x at 128 units, 2x at 256), in matmuls whose weights fit
-in cache, so it runs them about as efficiently as the QRNN its large ones;
-the QRNN/LSTM ratio then stays near the multiply-add ratio (2.0-2.9x at
-256). From 512 units the LSTM's per-step matmuls lose efficiency (their
-weights no longer fit in cache) and the ratio exceeds the multiply-add
-ratio (4.2-8.8x). No exact rewrite of the window-2 convolution goes below
-one product per frame (window 1's cost): even then the bound would be 2.3x
-at 128 units and 2.7x at 256. The recurrence alternatives measured with
-``benchmarks/bench_scan.py`` (unrolling, a chunked closed form) were slower
-than the plain ``lax.scan`` on this CPU. At T = 20 fixed costs (the 3862-way
-head, Adam) weigh more and the ratios move most with the load: 128 units
-measured 1.6x in both runs here and 2.3x and 2.9x in two shorter runs at
-lower load (T = 20 only, ``--units 128 --short-repeats 25``).
-
-Earlier figures (2026-11-26, the previous layer, 512 units): CPU training
-at T = 300 2.68x the LSTM with window 2 (F(2, 2) as convolutions), 3.90x
-with window 1. NVIDIA H100 80GB HBM3 (JAX 0.11.2, CUDA 13; Keras's LSTM runs
-cuDNN's kernel; the QRNN's ``scan="auto"`` is the associative scan there),
-batch 32 on the device, best of 10, samples/s::
-
-       T mode       QRNN (window=1)  QRNN (window=2)    LSTM     GRU
-      20 train              18980.7          20532.6  10460.3 13807.4
-     100 train              20929.4          19682.9   5931.6  6519.4
-     300 train              16458.9          14188.5   2481.2  2636.9
-     300 inference          41467.2          35071.3   6058.3  8697.5
-
-    QRNN / LSTM, training at T = 300: window=1 6.63x, window=2 5.72x; at
-    batch 256 3.27x / 2.22x (1.76x / 1.56x with the sequential scan).
-
-The GPU figures predate this version (output gate at the output frame,
-F(3, 2) as matmuls, both fewer multiply-adds, which the GPU's associative
-scan path shares); re-measure with ``benchmarks/gpu_check.sh``.
-
-Causal convolution (``--conv``, 2026-11-26, previous layer), forward+backward
-ms, B=32, T=300, 1152 -> 1536, best of 5::
-
-    window  winograd F(2,2)  stacked matmul  per-tap matmuls  ops.conv
-    1                     -             969              899       767
-    2                  1197            1719             1743      1513
-    3                     -            2197             2376      1966
-
-window=2 stays the classifiers' default (the layer's too) because it is
-the more accurate one wherever order within a few frames matters (digits as
-8 rows, three seeds: QRNN 0.899 with window 2 vs 0.841 with window 1).
+Every earlier run (per width and day, the loaded machine, the profiles,
+the rewrites tried, the H100, the ``--conv`` candidates, why window 2 is
+the default) is in benchmarks/README.md, "QRNN layer vs LSTM on the CPU".
 """
 
 import argparse
